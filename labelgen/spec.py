@@ -1,0 +1,328 @@
+"""Parse stage: a JSON/YAML document (file, bytes or stdin) → a frozen, NFC-normalised LabelSpec."""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import datetime as dt
+import json
+import mimetypes
+import re
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from labelgen.errors import Problem, SpecError
+
+Category = Literal[
+    "food",
+    "staple",
+    "supplement",
+    "beverage",
+    "alcohol",
+    "cosmetic",
+    "herbal",
+    "handicraft",
+    "other",
+]
+Language = Literal["vi", "en"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+LOGO_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/svg+xml")
+LOGO_MAX_BYTES = 2_000_000
+
+
+class _Model(BaseModel):
+    # Unknown keys are refused: a misspelt "manufacured_on" must not vanish silently.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Size(_Model):
+    width_mm: float = Field(gt=0, le=1000)
+    height_mm: float = Field(gt=0, le=1000)
+
+
+class Colors(_Model):
+    primary: HexColor = "#0B6E4F"
+    accent: HexColor = "#F2A541"
+    text: HexColor = "#1D1D1B"
+    background: HexColor = "#FFFFFF"
+
+
+class Brand(_Model):
+    name: Text
+    logo: str | None = None
+    colors: Colors = Colors()
+    font: Text = "Be Vietnam Pro"
+
+
+class NetQuantity(_Model):
+    value: float = Field(gt=0)
+    unit: Text
+
+
+class Origin(_Model):
+    phrase: Text
+    country: Text
+
+
+class ShelfLife(_Model):
+    months: int | None = Field(default=None, gt=0, le=240)
+    days: int | None = Field(default=None, gt=0, le=7300)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ShelfLife:
+        if (self.months is None) == (self.days is None):
+            raise ValueError("give exactly one of months or days")
+        return self
+
+
+class Product(_Model):
+    name: Text
+    name_en: Text | None = None
+    category: Category
+    net_quantity: NetQuantity | None = None
+    function: Text | None = None
+    function_en: Text | None = None
+    ingredients: Text | None = None
+    ingredients_en: Text | None = None
+    usage: Text | None = None
+    usage_en: Text | None = None
+    storage: Text | None = None
+    storage_en: Text | None = None
+    warnings: Text | None = None
+    warnings_en: Text | None = None
+    origin: Origin | None = None
+    gtin: Annotated[str, StringConstraints(pattern=r"^\d{8}$|^\d{12,14}$")] | None = None
+    batch: Text | None = None
+    manufactured_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    shelf_life: ShelfLife | None = None
+    ethanol_percent: float | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _one_expiry_form(self) -> Product:
+        if self.expires_on is not None and self.shelf_life is not None:
+            raise ValueError("give expires_on or shelf_life, not both")
+        if self.shelf_life is not None and self.manufactured_on is None:
+            raise ValueError("shelf_life needs manufactured_on to count from")
+        return self
+
+    @property
+    def expiry_date(self) -> dt.date | None:
+        """The expiry as a date, whether given directly or as a shelf life after manufacture."""
+        if self.expires_on is not None:
+            return self.expires_on
+        if self.shelf_life is None or self.manufactured_on is None:
+            return None
+        if self.shelf_life.days is not None:
+            return self.manufactured_on + dt.timedelta(days=self.shelf_life.days)
+        return add_months(self.manufactured_on, self.shelf_life.months or 0)
+
+
+class Producer(_Model):
+    name: Text
+    address: Text
+    phone: Text | None = None
+
+
+class Certification(_Model):
+    scheme: Literal["OCOP"] = "OCOP"
+    stars: int = Field(ge=1, le=5)
+    certificate_no: Text
+    decision_no: Text
+    issued_by: Text
+    issued_on: dt.date
+    valid_until: dt.date | None = None
+    province: Text | None = None
+
+    @property
+    def valid_until_date(self) -> dt.date:
+        """The last day of validity: the given date, or 36 months after the decision."""
+        return self.valid_until or add_months(self.issued_on, 36)
+
+
+class Traceability(_Model):
+    base_url: Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[!-~]*)?$")] | None = (
+        None
+    )
+    serial: Text | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+
+class LabelSpec(_Model):
+    template: Text = "ocop-classic"
+    size: Size | None = None
+    languages: list[Language] = ["vi"]
+    brand: Brand
+    product: Product
+    producer: Producer
+    certification: Certification | None = None
+    traceability: Traceability = Traceability()
+
+    @field_validator("languages")
+    @classmethod
+    def _vietnamese_first(cls, value: list[Language]) -> list[Language]:
+        if not value or value[0] != "vi":
+            raise ValueError("Vietnamese ('vi') must come first")
+        if len(set(value)) != len(value):
+            raise ValueError("each language may appear once")
+        return value
+
+    @property
+    def bilingual(self) -> bool:
+        return "en" in self.languages
+
+
+def add_months(start: dt.date, months: int) -> dt.date:
+    """The same day `months` later, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
+def normalise_text(value: Any) -> Any:
+    """Every string in a parsed document, NFC-normalised, recursively."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {normalise_text(key): normalise_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [normalise_text(item) for item in value]
+    return value
+
+
+def parse_spec(document: Any, base_dir: Path | None = None) -> LabelSpec:
+    """A LabelSpec from an already-decoded document; raises SpecError naming every bad field.
+
+    `base_dir` is where a relative logo path is looked for; without it only data: URIs are allowed.
+    """
+    if not isinstance(document, dict):
+        raise SpecError([Problem("", "the spec must be a mapping of fields (an object)")])
+    document = normalise_text(document)
+    logo_problem = _embed_logo(document, base_dir)
+    try:
+        spec = LabelSpec.model_validate(document)
+    except ValidationError as error:
+        problems = [_problem_from(item) for item in error.errors()]
+        raise SpecError([*([logo_problem] if logo_problem else []), *problems]) from None
+    if logo_problem:
+        raise SpecError([logo_problem])
+    return spec
+
+
+def load_spec(source: str | Path) -> LabelSpec:
+    """A LabelSpec read from a .json/.yaml/.yml file, or from stdin when `source` is '-'."""
+    if str(source) == "-":
+        raw = sys.stdin.buffer.read()
+        return parse_spec(decode_document(raw, "stdin"), base_dir=Path.cwd())
+    path = Path(source)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise SpecError([Problem("", f"cannot read {path}: {error.strerror}")]) from None
+    return parse_spec(decode_document(raw, path.name), base_dir=path.parent)
+
+
+def decode_document(raw: bytes, name: str) -> Any:
+    """The document inside UTF-8 bytes (BOM tolerated), read as JSON or YAML."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise SpecError([Problem("", f"{name} is not UTF-8 (byte {error.start})")]) from None
+    try:
+        if name.endswith(".json"):
+            return json.loads(text)
+        # YAML 1.1 is a superset of JSON for our purposes, so stdin may hold either.
+        return yaml.safe_load(text)
+    except json.JSONDecodeError as error:
+        reason = f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        raise SpecError([Problem("", reason)]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise SpecError([Problem("", f"not valid YAML: {problem}{where}")]) from None
+
+
+def _problem_from(error: Any) -> Problem:
+    path = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "missing":
+        reason = "is required"
+    elif kind == "extra_forbidden":
+        reason = "is not a known field (check the spelling)"
+    elif kind == "string_pattern_mismatch":
+        reason = _pattern_reason(path)
+    elif kind.startswith("date"):
+        reason = "must be a date written YYYY-MM-DD"
+    else:
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        if reason.startswith("Input should"):
+            reason = "should" + reason.removeprefix("Input should")
+    if kind == "literal_error" and path == "product.category":
+        reason = "must be one of " + ", ".join(Category.__args__)
+    return Problem(path, reason)
+
+
+def _pattern_reason(path: str) -> str:
+    if path.endswith("gtin"):
+        return "must be 8, 12, 13 or 14 digits"
+    if path.startswith("brand.colors"):
+        return "must be a colour written #RRGGBB"
+    if path.endswith("base_url"):
+        return "must be an https:// URL with an ASCII host name"
+    return "has characters that are not allowed here"
+
+
+_DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)(?P<params>(;[\w-]+=[\w.-]+)*);base64,")
+
+
+def _embed_logo(document: dict[str, Any], base_dir: Path | None) -> Problem | None:
+    """Replace a logo path by a base64 data: URI so the spec carries everything it draws."""
+    brand = document.get("brand")
+    if not isinstance(brand, dict) or not isinstance(brand.get("logo"), str):
+        return None
+    logo = brand["logo"].strip()
+    match = _DATA_URI.match(logo)
+    if match:
+        if match["type"] not in LOGO_MEDIA_TYPES:
+            return Problem("brand.logo", "must be PNG, JPEG, WebP or SVG")
+        if len(logo) > LOGO_MAX_BYTES * 4 // 3 + 100:
+            return Problem("brand.logo", f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
+        return None
+    if logo.startswith("data:"):
+        return Problem("brand.logo", "must be a base64 data: URI of PNG, JPEG, WebP or SVG")
+    if base_dir is None or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", logo):
+        return Problem("brand.logo", "must be a file next to the spec or a data: URI")
+    path = base_dir / logo
+    media_type = mimetypes.guess_type(path.name)[0]
+    if media_type not in LOGO_MEDIA_TYPES:
+        return Problem("brand.logo", "must be a .png, .jpg, .webp or .svg file")
+    try:
+        payload = path.read_bytes()
+    except OSError as error:
+        return Problem("brand.logo", f"cannot read {logo}: {error.strerror}")
+    if len(payload) > LOGO_MAX_BYTES:
+        return Problem("brand.logo", f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
+    brand["logo"] = f"data:{media_type};base64," + base64.b64encode(payload).decode("ascii")
+    return None
