@@ -1,0 +1,306 @@
+"""Draw stage: a Layout → one SVG document (the only module that writes SVG)."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from labelgen import codes
+from labelgen.badge import BadgeColors, draw_badge
+from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, font_face
+from labelgen.layout import BadgePlacement, BarcodePlacement, Layout, QrPlacement, TextBlock
+from labelgen.text import Run
+
+MARK_LENGTH_MM = 5.0
+MARK_OFFSET_MM = 2.0  # gap between the bleed edge and the start of a crop mark
+MARK_STROKE_MM = 0.25 * MM_PER_PT  # 0.25 pt, the thinnest line print shops accept
+DRAFT_COLOR = "#D7263D"
+
+
+def print_margin_mm(layout: Layout) -> float:
+    """Distance from the trim to the edge of a print sheet: bleed, a gap, then the crop marks."""
+    return layout.bleed_mm + MARK_OFFSET_MM + MARK_LENGTH_MM + 1.0
+
+
+def draw_svg(layout: Layout, *, for_print: bool = False, embed_fonts: bool = True) -> str:
+    """The label as a self-contained SVG, sized in mm.
+
+    The screen form shows the trim; the print form adds the bleed and crop marks around it.
+    `embed_fonts` carries the font files inside (browsers need them); the PNG and PDF exporters
+    find the same bundled fonts through fontconfig and can skip them.
+    """
+    if for_print:
+        margin_mm = print_margin_mm(layout)
+    else:
+        margin_mm = 0.0
+    view_width_mm = layout.width_mm + 2 * margin_mm
+    view_height_mm = layout.height_mm + 2 * margin_mm
+    artwork = _render_drawing(layout)
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" version="1.1"',
+        f' width="{_n(view_width_mm)}mm" height="{_n(view_height_mm)}mm"',
+        f' viewBox="{_n(-margin_mm)} {_n(-margin_mm)} {_n(view_width_mm)} {_n(view_height_mm)}"',
+        f" role=\"img\" aria-label={quoteattr(layout.title)}>",
+        f"<title>{escape(layout.title)}</title>",
+        f"<desc>{escape(_all_text(layout))}</desc>",
+        _style(layout, embed_fonts),
+        f'<g id="artwork" font-family={quoteattr(layout.font_family)}>{artwork}</g>',
+    ]
+    if layout.draft:
+        parts.append(_draft_mark(layout))
+    if for_print:
+        parts.append(_crop_marks(layout))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _n(value: float) -> str:
+    """A length rounded to a micrometre: compact, and identical from run to run."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _style(layout: Layout, embed_fonts: bool) -> str:
+    rules = ["text{font-kerning:none;font-variant-ligatures:none;white-space:pre}"]
+    if embed_fonts:
+        for weight, italic in sorted(_faces_used(layout)):
+            face = font_face(layout.font_family, weight, italic)
+            rules.append(
+                f'@font-face{{font-family:"{layout.font_family}";font-weight:{weight};'
+                f"font-style:{'italic' if italic else 'normal'};"
+                f'src:url(data:font/woff2;base64,{face.woff2_base64}) format("woff2")}}'
+            )
+    return f"<style>{''.join(rules)}</style>"
+
+
+def _faces_used(layout: Layout) -> set[tuple[int, bool]]:
+    faces = {(REGULAR, False), (BOLD, False)}  # the badge and barcode digits use these two
+    for block in layout.texts:
+        for line in block.lines:
+            faces.update((run.weight, run.italic) for run in line.runs)
+    return faces
+
+
+def _all_text(layout: Layout) -> str:
+    lines = []
+    for block in layout.texts:
+        lines.extend("".join(run.text for run in line.runs) for line in block.lines)
+    return " / ".join(lines)
+
+
+def _render_drawing(layout: Layout) -> Markup:
+    template = layout.template
+    environment = _sandboxed_environment() if not template.bundled else _bundled_environment()
+    drawing = environment.from_string(template.drawing_source)
+    colors = layout.colors
+    context = {
+        "width_mm": layout.width_mm,
+        "height_mm": layout.height_mm,
+        "bleed_mm": layout.bleed_mm,
+        "safe_mm": layout.safe_mm,
+        "colors": {
+            "primary": colors.primary,
+            "accent": colors.accent,
+            "text": colors.text,
+            "background": colors.background,
+            "muted": _mix(colors.text, colors.background, 0.35),
+        },
+        "shape": layout.manifest.shape.model_dump(),
+        "n": _n,
+        "content": Markup(_content(layout)),
+        "has_badge": layout.badge is not None,
+        "has_qr": layout.qr is not None,
+        "has_barcode": layout.barcode is not None,
+    }
+    return Markup(drawing.render(context))
+
+
+def _bundled_environment() -> jinja2.Environment:
+    return _ENVIRONMENTS.setdefault("bundled", _make_environment(jinja2.Environment))
+
+
+def _sandboxed_environment() -> jinja2.Environment:
+    return _ENVIRONMENTS.setdefault("sandboxed", _make_environment(SandboxedEnvironment))
+
+
+def _make_environment(kind: type[jinja2.Environment]) -> jinja2.Environment:
+    # Drawings are SVG: every value a spec supplies is escaped, and a misspelt name is an error.
+    return kind(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
+
+
+_ENVIRONMENTS: dict[str, jinja2.Environment] = {}
+
+
+def _content(layout: Layout) -> str:
+    parts = [_text_block(block, layout) for block in layout.texts]
+    if layout.badge is not None:
+        parts.append(_badge(layout.badge, layout))
+    if layout.qr is not None:
+        parts.append(_qr(layout.qr))
+    elif layout.draft and "qr" in layout.manifest.graphic_slots:
+        parts.append(_qr_placeholder(layout))
+    if layout.barcode is not None:
+        parts.append(_barcode(layout.barcode, layout))
+    if layout.logo is not None:
+        box = layout.logo.box
+        parts.append(
+            f'<image x="{_n(box.x_mm)}" y="{_n(box.y_mm)}" width="{_n(box.width_mm)}"'
+            f' height="{_n(box.height_mm)}" preserveAspectRatio="xMidYMid meet"'
+            f" href={quoteattr(layout.logo.data_uri)}/>"
+        )
+    return "".join(parts)
+
+
+def _color(role: str, layout: Layout) -> str:
+    colors = layout.colors
+    if role == "muted":
+        return _mix(colors.text, colors.background, 0.35)
+    return str(getattr(colors, role))
+
+
+def _mix(foreground: str, background: str, share: float) -> str:
+    """`foreground` blended toward `background` by `share` (0 keeps the foreground)."""
+    channels = []
+    for index in (1, 3, 5):
+        front = int(foreground[index : index + 2], 16)
+        back = int(background[index : index + 2], 16)
+        channels.append(round(front + (back - front) * share))
+    return "#" + "".join(f"{channel:02X}" for channel in channels)
+
+
+def _text_block(block: TextBlock, layout: Layout) -> str:
+    anchor = "" if block.align == "start" else f' text-anchor="{block.align}"'
+    fill = _color(block.color, layout)
+    lines = []
+    for line in block.lines:
+        size_mm = line.font_size_pt * MM_PER_PT
+        spans = "".join(_span(run, size_mm) for run in line.runs)
+        lines.append(
+            f'<text x="{_n(block.anchor_x_mm)}" y="{_n(block.top_mm + line.baseline_mm)}"'
+            f' font-size="{_n(size_mm)}"{anchor}>{spans}</text>'
+        )
+    return f'<g class="slot-{block.slot}" fill="{fill}">{"".join(lines)}</g>'
+
+
+def _span(run: Run, line_size_mm: float) -> str:
+    attributes = ""
+    if run.scale != 1.0:
+        attributes += f' font-size="{_n(line_size_mm * run.scale)}"'
+    if run.weight != REGULAR:
+        attributes += f' font-weight="{run.weight}"'
+    if run.italic:
+        attributes += ' font-style="italic"'
+    return f"<tspan{attributes}>{escape(run.text)}</tspan>"
+
+
+def _qr(placement: QrPlacement) -> str:
+    """Dark modules as one path in module units, scaled once: exact and compact."""
+    quiet = placement.quiet_zone_modules
+    path = "".join(
+        f"M{column + quiet} {row + quiet}h{length}v1h-{length}z"
+        for row, column, length in placement.symbol.dark_runs()
+    )
+    size_mm = placement.size_mm
+    return (
+        f'<g class="qr" transform="translate({_n(placement.x_mm)} {_n(placement.y_mm)})">'
+        f'<rect width="{_n(size_mm)}" height="{_n(size_mm)}" fill="#FFFFFF"/>'
+        f'<path transform="scale({_n(placement.module_mm)})" fill="#000000"'
+        f' shape-rendering="crispEdges" d="{path}"/></g>'
+    )
+
+
+def _qr_placeholder(layout: Layout) -> str:
+    box = layout.manifest.graphic_slots["qr"].box
+    side_mm = min(box.width_mm, box.height_mm)
+    x_mm = box.x_mm + (box.width_mm - side_mm) / 2
+    y_mm = box.y_mm + (box.height_mm - side_mm) / 2
+    font_mm = side_mm / 9
+    return (
+        f'<g class="qr-placeholder" transform="translate({_n(x_mm)} {_n(y_mm)})">'
+        f'<rect width="{_n(side_mm)}" height="{_n(side_mm)}" fill="#FFFFFF" stroke="{DRAFT_COLOR}"'
+        f' stroke-width="0.3" stroke-dasharray="1 0.8"/>'
+        f'<path d="M0 0L{_n(side_mm)} {_n(side_mm)}M{_n(side_mm)} 0L0 {_n(side_mm)}"'
+        f' stroke="{DRAFT_COLOR}" stroke-width="0.2"/>'
+        f'<text x="{_n(side_mm / 2)}" y="{_n(side_mm / 2 + font_mm / 3)}" font-size="{_n(font_mm)}"'
+        f' font-weight="700" text-anchor="middle" fill="{DRAFT_COLOR}">'
+        f'<tspan font-weight="700">KHÔNG CÓ QR</tspan></text></g>'
+    )
+
+
+def _barcode(placement: BarcodePlacement, layout: Layout) -> str:
+    symbol = placement.symbol
+    module_mm = placement.module_mm
+    left_mm = placement.x_mm + symbol.quiet_left_modules * module_mm
+    digit_size_mm = placement.digits_size_pt * MM_PER_PT
+    guard_extra_mm = codes.EAN_GUARD_EXTENSION_MODULES * module_mm
+    bars = []
+    for start, length, is_guard in symbol.bar_runs():
+        height_mm = placement.bar_height_mm
+        if is_guard:
+            height_mm += guard_extra_mm
+        bars.append(
+            f"M{_n(left_mm + start * module_mm)} {_n(placement.y_mm)}"
+            f"h{_n(length * module_mm)}v{_n(height_mm)}h{_n(-length * module_mm)}z"
+        )
+    digits_y_mm = placement.y_mm + placement.bar_height_mm + digit_size_mm * 0.95
+    texts = [
+        f'<text x="{_n(left_mm + center * module_mm)}" y="{_n(digits_y_mm)}"'
+        f' text-anchor="middle">{escape(digits)}</text>'
+        for first, end, digits in symbol.digit_groups
+        for center in [(first + end) / 2]
+    ]
+    total_height_mm = placement.bar_height_mm + digit_size_mm * 1.2
+    return (
+        f'<g class="barcode"><rect x="{_n(placement.x_mm)}" y="{_n(placement.y_mm - module_mm)}"'
+        f' width="{_n(placement.width_mm)}" height="{_n(total_height_mm + module_mm)}"'
+        f' fill="#FFFFFF"/><path fill="#000000" d="{"".join(bars)}"/>'
+        f'<g font-size="{_n(digit_size_mm)}" fill="#000000">{"".join(texts)}</g></g>'
+    )
+
+
+def _badge(placement: BadgePlacement, layout: Layout) -> str:
+    colors = BadgeColors.from_brand(layout.colors.primary, layout.colors.accent)
+    fragment = draw_badge(
+        placement.stars,
+        width_mm=placement.width_mm,
+        colors=colors,
+        year=placement.year,
+        province=placement.province,
+    )
+    return (
+        f'<g class="ocop-badge" transform="translate({_n(placement.x_mm)} {_n(placement.y_mm)})">'
+        f"{fragment}</g>"
+    )
+
+
+def _draft_mark(layout: Layout) -> str:
+    width_mm, height_mm = layout.width_mm, layout.height_mm
+    font_mm = min(width_mm, height_mm) / 7
+    return (
+        f'<g class="draft-mark" font-family={quoteattr(layout.font_family)} fill="{DRAFT_COLOR}"'
+        f' fill-opacity="0.55" transform="rotate(-24 {_n(width_mm / 2)} {_n(height_mm / 2)})">'
+        f'<text x="{_n(width_mm / 2)}" y="{_n(height_mm / 2 + font_mm * 0.35)}"'
+        f' font-size="{_n(font_mm)}" text-anchor="middle">'
+        f'<tspan font-weight="700">BẢN NHÁP / DRAFT</tspan></text></g>'
+    )
+
+
+def _crop_marks(layout: Layout) -> str:
+    start_mm = layout.bleed_mm + MARK_OFFSET_MM
+    end_mm = start_mm + MARK_LENGTH_MM
+    segments = []
+    for x_mm in (0.0, layout.width_mm):
+        for y_mm in (0.0, layout.height_mm):
+            x_sign = -1 if x_mm == 0 else 1
+            y_sign = -1 if y_mm == 0 else 1
+            segments.append(
+                f"M{_n(x_mm + x_sign * start_mm)} {_n(y_mm)}H{_n(x_mm + x_sign * end_mm)}"
+                f"M{_n(x_mm)} {_n(y_mm + y_sign * start_mm)}V{_n(y_mm + y_sign * end_mm)}"
+            )
+    return (
+        f'<path class="crop-marks" fill="none" stroke="#000000"'
+        f' stroke-width="{_n(MARK_STROKE_MM)}" d="{"".join(segments)}"/>'
+    )

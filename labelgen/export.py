@@ -1,0 +1,199 @@
+"""Export stage: a Layout (drawn as SVG) → PNG bytes (CairoSVG) or print PDF bytes (WeasyPrint + pikepdf)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from labelgen.fonts import use_bundled_fonts_only
+
+# Fontconfig must be pointed at the bundled fonts before CairoSVG or WeasyPrint first load it.
+use_bundled_fonts_only()
+
+import cairosvg  # noqa: E402
+import pikepdf  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetchingError  # noqa: E402
+
+from labelgen.draw import draw_svg, print_margin_mm  # noqa: E402
+from labelgen.errors import RenderError  # noqa: E402
+from labelgen.layout import Layout  # noqa: E402
+
+PT_PER_MM = 72 / 25.4
+DEFAULT_DPI = 300
+MAX_PNG_PIXELS = 60_000_000
+CUT_CONTOUR = "CutContour"
+
+
+class _NoFetching(URLFetcher):
+    """WeasyPrint's default fetcher reads file: URLs and the network; a label needs neither."""
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> object:  # type: ignore[override]
+        raise URLFetchingError(f"labelgen fetches no resources ({url[:40]})")
+
+
+def export_svg(layout: Layout) -> bytes:
+    """The screen SVG (trim size, fonts embedded) as UTF-8 bytes."""
+    return draw_svg(layout).encode("utf-8")
+
+
+def export_png(layout: Layout, dpi: float = DEFAULT_DPI) -> bytes:
+    """The label at `dpi` as PNG bytes (trim size, transparent outside a round or shaped label)."""
+    if not 10 <= dpi <= 2400:
+        raise RenderError(f"dpi must be between 10 and 2400, not {dpi}")
+    pixels = (layout.width_mm / 25.4 * dpi) * (layout.height_mm / 25.4 * dpi)
+    if pixels > MAX_PNG_PIXELS:
+        raise RenderError(f"{dpi} dpi makes a {pixels / 1e6:.0f}-megapixel image; lower the dpi")
+    svg = draw_svg(layout, embed_fonts=False).encode("utf-8")
+    # Bytes in, no url=: CairoSVG then resolves nothing relative to a file or the network.
+    png = cairosvg.svg2png(bytestring=svg, dpi=dpi)
+    if not isinstance(png, bytes):
+        raise RenderError("the PNG renderer returned nothing")
+    return png
+
+
+def export_pdf(layout: Layout) -> bytes:
+    """The print PDF: artwork with bleed, crop marks, TrimBox/BleedBox, the die line as a spot colour."""
+    margin_mm = print_margin_mm(layout)
+    page_width_mm = layout.width_mm + 2 * margin_mm
+    page_height_mm = layout.height_mm + 2 * margin_mm
+    svg = draw_svg(layout, for_print=True, embed_fonts=False)
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{_escape_html(layout.title)}</title><style>"
+        f"@page{{size:{page_width_mm}mm {page_height_mm}mm;margin:0}}"
+        "html,body{margin:0;padding:0}svg{display:block}"
+        f"</style></head><body>{svg}</body></html>"
+    )
+    document = HTML(string=html, url_fetcher=_NoFetching())
+    raw_pdf = document.write_pdf()
+    if raw_pdf is None:
+        raise RenderError("the PDF renderer returned nothing")
+    return _finish_pdf(raw_pdf, layout, margin_mm)
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _finish_pdf(raw_pdf: bytes, layout: Layout, margin_mm: float) -> bytes:
+    """Set the print boxes, add the CutContour die line, and save with a stable document id."""
+    with pikepdf.open(io.BytesIO(raw_pdf)) as pdf:
+        page = pdf.pages[0]
+        media = [Decimal(str(value)) for value in page.mediabox]
+        left_pt = float(media[0]) + margin_mm * PT_PER_MM
+        top_pt = float(media[3]) - margin_mm * PT_PER_MM
+        trim = [
+            left_pt,
+            top_pt - layout.height_mm * PT_PER_MM,
+            left_pt + layout.width_mm * PT_PER_MM,
+            top_pt,
+        ]
+        bleed_pt = layout.bleed_mm * PT_PER_MM
+        page.obj.TrimBox = pikepdf.Array([_round_pt(value) for value in trim])
+        page.obj.BleedBox = pikepdf.Array(
+            [
+                _round_pt(trim[0] - bleed_pt),
+                _round_pt(trim[1] - bleed_pt),
+                _round_pt(trim[2] + bleed_pt),
+                _round_pt(trim[3] + bleed_pt),
+            ]
+        )
+        _add_die_line(pdf, page, layout, trim[0], trim[3])
+        pdf.docinfo["/Title"] = layout.title
+        pdf.docinfo["/Creator"] = "labelgen"
+        output = io.BytesIO()
+        pdf.save(output, deterministic_id=True, compress_streams=True)
+    return output.getvalue()
+
+
+def _round_pt(value: float) -> Decimal:
+    return Decimal(f"{value:.4f}")
+
+
+def _add_die_line(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, layout: Layout, left_pt: float, top_pt: float
+) -> None:
+    """Stroke the label's outline in a `CutContour` separation that the cutter reads and the
+    press never prints (overprinted, so it knocks nothing out of the artwork)."""
+    separation = pikepdf.Array(
+        [
+            pikepdf.Name.Separation,
+            pikepdf.Name(f"/{CUT_CONTOUR}"),
+            pikepdf.Name.DeviceCMYK,
+            pdf.make_indirect(
+                pikepdf.Dictionary(
+                    FunctionType=2,
+                    Domain=[0, 1],
+                    C0=[0, 0, 0, 0],
+                    C1=[0, 1, 0, 0],
+                    N=1,
+                )
+            ),
+        ]
+    )
+    overprint = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, OP=True, op=True, OPM=1)
+    )
+    resources = page.obj.Resources
+    if "/ColorSpace" not in resources:
+        resources.ColorSpace = pikepdf.Dictionary()
+    if "/ExtGState" not in resources:
+        resources.ExtGState = pikepdf.Dictionary()
+    resources.ColorSpace.CSCut = separation
+    resources.ExtGState.GSCut = overprint
+    path = die_line_path(layout, left_pt, top_pt)
+    stroke_pt = 0.25
+    operators = f"q /GSCut gs /CSCut CS 1 SCN {stroke_pt} w {path} S Q\n"
+    page.contents_add(pikepdf.Stream(pdf, operators.encode("ascii")), prepend=False)
+
+
+def die_line_path(layout: Layout, left_pt: float, top_pt: float) -> str:
+    """PDF path operators for the label's cut outline, in page points."""
+    shape = layout.manifest.shape
+    width_pt = layout.width_mm * PT_PER_MM
+    height_pt = layout.height_mm * PT_PER_MM
+    bottom_pt = top_pt - height_pt
+    if shape.kind == "circle":
+        outline = _ellipse(left_pt + width_pt / 2, bottom_pt + height_pt / 2, width_pt / 2, height_pt / 2)
+    else:
+        radius_pt = min(shape.corner_radius_mm * PT_PER_MM, width_pt / 2, height_pt / 2)
+        outline = _rounded_rect(left_pt, bottom_pt, width_pt, height_pt, radius_pt)
+    if shape.hole_diameter_mm and shape.hole_center_mm:
+        radius_pt = shape.hole_diameter_mm / 2 * PT_PER_MM
+        center_x_pt = left_pt + shape.hole_center_mm[0] * PT_PER_MM
+        center_y_pt = top_pt - shape.hole_center_mm[1] * PT_PER_MM
+        outline += " " + _ellipse(center_x_pt, center_y_pt, radius_pt, radius_pt)
+    return outline
+
+
+_KAPPA = 0.5522847498  # Bézier handle length for a quarter circle
+
+
+def _ellipse(center_x: float, center_y: float, radius_x: float, radius_y: float) -> str:
+    kx, ky = radius_x * _KAPPA, radius_y * _KAPPA
+    cx, cy, rx, ry = center_x, center_y, radius_x, radius_y
+    return (
+        f"{cx + rx:.3f} {cy:.3f} m "
+        f"{cx + rx:.3f} {cy + ky:.3f} {cx + kx:.3f} {cy + ry:.3f} {cx:.3f} {cy + ry:.3f} c "
+        f"{cx - kx:.3f} {cy + ry:.3f} {cx - rx:.3f} {cy + ky:.3f} {cx - rx:.3f} {cy:.3f} c "
+        f"{cx - rx:.3f} {cy - ky:.3f} {cx - kx:.3f} {cy - ry:.3f} {cx:.3f} {cy - ry:.3f} c "
+        f"{cx + kx:.3f} {cy - ry:.3f} {cx + rx:.3f} {cy - ky:.3f} {cx + rx:.3f} {cy:.3f} c h"
+    )
+
+
+def _rounded_rect(x: float, y: float, width: float, height: float, radius: float) -> str:
+    if radius <= 0:
+        return f"{x:.3f} {y:.3f} {width:.3f} {height:.3f} re"
+    k = radius * (1 - _KAPPA)
+    right, top = x + width, y + height
+    return (
+        f"{x + radius:.3f} {y:.3f} m {right - radius:.3f} {y:.3f} l "
+        f"{right - k:.3f} {y:.3f} {right:.3f} {y + k:.3f} {right:.3f} {y + radius:.3f} c "
+        f"{right:.3f} {top - radius:.3f} l "
+        f"{right:.3f} {top - k:.3f} {right - k:.3f} {top:.3f} {right - radius:.3f} {top:.3f} c "
+        f"{x + radius:.3f} {top:.3f} l "
+        f"{x + k:.3f} {top:.3f} {x:.3f} {top - k:.3f} {x:.3f} {top - radius:.3f} c "
+        f"{x:.3f} {y + radius:.3f} l "
+        f"{x:.3f} {y + k:.3f} {x + k:.3f} {y:.3f} {x + radius:.3f} {y:.3f} c h"
+    )

@@ -1,0 +1,169 @@
+"""Fonts stage: the bundled font files → families, metrics in mm, shaped widths and glyph coverage."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache, cached_property, lru_cache
+from pathlib import Path
+
+import uharfbuzz as hb
+from fontTools.ttLib import TTFont
+
+from labelgen.errors import FontError
+from labelgen.resources import bundled_dir
+
+MM_PER_PT = 25.4 / 72
+REGULAR = 400
+BOLD = 700
+DEFAULT_FAMILY = "Be Vietnam Pro"
+# Kerning is left off everywhere: CairoSVG cannot kern, so measuring with kerning would make the
+# PNG disagree with the SVG and the PDF by up to a few percent of a line's width.
+SHAPING_FEATURES = {"kern": False, "liga": False}
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """One bundled font file: a family at one weight, with its metrics in font units."""
+
+    family: str
+    weight: int
+    italic: bool
+    path: Path
+
+    @cached_property
+    def _hb_font(self) -> hb.Font:
+        return hb.Font(hb.Face(hb.Blob.from_file_path(str(self.path))))
+
+    @cached_property
+    def _tables(self) -> tuple[int, int, int, int, int, frozenset[int]]:
+        font = TTFont(str(self.path), lazy=True)
+        os2 = font["OS/2"]
+        hhea = font["hhea"]
+        cmap = frozenset(font.getBestCmap())
+        return (
+            font["head"].unitsPerEm,
+            os2.sCapHeight,
+            os2.sxHeight,
+            hhea.ascent,
+            hhea.descent,
+            cmap,
+        )
+
+    @property
+    def units_per_em(self) -> int:
+        return self._tables[0]
+
+    def cap_height_mm(self, font_size_pt: float) -> float:
+        """Height of a capital letter (and of the digits) at this size, in mm."""
+        return self._tables[1] / self.units_per_em * font_size_pt * MM_PER_PT
+
+    def x_height_mm(self, font_size_pt: float) -> float:
+        return self._tables[2] / self.units_per_em * font_size_pt * MM_PER_PT
+
+    def ascent_mm(self, font_size_pt: float) -> float:
+        return self._tables[3] / self.units_per_em * font_size_pt * MM_PER_PT
+
+    def descent_mm(self, font_size_pt: float) -> float:
+        """Depth below the baseline, as a positive number of mm."""
+        return -self._tables[4] / self.units_per_em * font_size_pt * MM_PER_PT
+
+    def missing_characters(self, text: str) -> list[str]:
+        """Characters of `text` this face has no glyph for (whitespace aside), in order, once each."""
+        cmap = self._tables[5]
+        missing: list[str] = []
+        for character in text:
+            if ord(character) not in cmap and not character.isspace() and character not in missing:
+                missing.append(character)
+        return missing
+
+    def text_width_mm(self, text: str, font_size_pt: float) -> float:
+        """The advance width of `text` set on one line at `font_size_pt`, in mm."""
+        return self._width_units(text) / self.units_per_em * font_size_pt * MM_PER_PT
+
+    def _width_units(self, text: str) -> int:
+        return _shaped_width_units(self, text)
+
+    @cached_property
+    def woff2_base64(self) -> str:
+        """The face as base64 WOFF2 for an SVG's @font-face, made once and kept beside the TTF."""
+        woff2_path = self.path.with_suffix(".woff2")
+        if woff2_path.exists():
+            return base64.b64encode(woff2_path.read_bytes()).decode("ascii")
+        return base64.b64encode(build_woff2(self.path)).decode("ascii")
+
+
+@lru_cache(maxsize=65536)
+def _shaped_width_units(face: FontFace, text: str) -> int:
+    buffer = hb.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    hb.shape(face._hb_font, buffer, SHAPING_FEATURES)
+    return sum(position.x_advance for position in buffer.glyph_positions)
+
+
+def build_woff2(ttf_path: Path) -> bytes:
+    """The TTF at `ttf_path` re-wrapped as WOFF2 (same glyphs, smaller file)."""
+    import io
+
+    font = TTFont(str(ttf_path))
+    font.flavor = "woff2"
+    output = io.BytesIO()
+    font.save(output)
+    return output.getvalue()
+
+
+@cache
+def bundled_faces() -> dict[str, dict[tuple[int, bool], FontFace]]:
+    """Every bundled font file, by family name then (weight, italic)."""
+    families: dict[str, dict[tuple[int, bool], FontFace]] = {}
+    for path in sorted(bundled_dir("fonts").glob("*.ttf")):
+        font = TTFont(str(path), lazy=True)
+        names = font["name"]
+        family = str(names.getDebugName(16) or names.getDebugName(1))
+        weight = int(font["OS/2"].usWeightClass)
+        italic = bool(font["OS/2"].fsSelection & 1)
+        families.setdefault(family, {})[(weight, italic)] = FontFace(family, weight, italic, path)
+    return families
+
+
+def font_face(family: str, weight: int = REGULAR, italic: bool = False) -> FontFace:
+    """The bundled face of `family` at `weight`; FontError when the family is not bundled."""
+    families = bundled_faces()
+    if family not in families:
+        known = ", ".join(sorted(families))
+        raise FontError(f"font family '{family}' is not bundled (bundled: {known})")
+    faces = families[family]
+    if (weight, italic) not in faces:
+        style = " italic" if italic else ""
+        raise FontError(f"font family '{family}' has no weight {weight}{style} bundled")
+    return faces[(weight, italic)]
+
+
+def use_bundled_fonts_only() -> Path:
+    """Point fontconfig at the bundled fonts and nothing else; returns the config file written.
+
+    CairoSVG ignores @font-face and WeasyPrint's SVG text asks fontconfig by family name, so
+    without this the PNG and PDF would quietly use whatever fonts this machine has installed.
+    Fontconfig reads FONTCONFIG_FILE once, when it first starts: this must run before the first
+    render in the process, which is why the export stage calls it when it is imported.
+    """
+    fonts_dir = bundled_dir("fonts")
+    digest = hashlib.sha256(str(fonts_dir).encode()).hexdigest()[:12]
+    config_dir = Path(tempfile.gettempdir()) / f"labelgen-fontconfig-{digest}"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config_path = config_dir / "fonts.conf"
+    config = (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"  <dir>{fonts_dir}</dir>\n  <cachedir>{config_dir / 'cache'}</cachedir>\n"
+        "</fontconfig>\n"
+    )
+    if not config_path.exists() or config_path.read_text(encoding="utf-8") != config:
+        temporary_path = config_path.with_suffix(f".{os.getpid()}.tmp")
+        temporary_path.write_text(config, encoding="utf-8")
+        temporary_path.replace(config_path)
+    os.environ["FONTCONFIG_FILE"] = str(config_path)
+    return config_path

@@ -1,0 +1,184 @@
+"""Templates: a template id or folder → its validated manifest (size, bleed, safe zone, slots) and drawing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from labelgen.errors import TemplateError
+from labelgen.resources import bundled_dir
+
+MANIFEST_NAME = "template.yaml"
+MIN_TEXT_SIZE_PT = 6.0  # print norm (REGULATIONS §7): no text under 6 pt
+
+TextItem = Literal[
+    "brand",
+    "product_name",
+    "product_name_en",
+    "net_quantity",
+    "function",
+    "ingredients",
+    "usage",
+    "storage",
+    "warnings",
+    "alcohol_warning",
+    "supplement_notice",
+    "dates",
+    "batch",
+    "ethanol",
+    "producer",
+    "origin",
+    "certification",
+    "trace_hint",
+    "serial",
+]
+GRAPHIC_SLOTS = ("badge", "qr", "barcode", "logo")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Box(_Model):
+    """A rectangle in mm from the trim's top-left corner."""
+
+    x_mm: float
+    y_mm: float
+    width_mm: float = Field(gt=0)
+    height_mm: float = Field(gt=0)
+
+    @property
+    def right_mm(self) -> float:
+        return self.x_mm + self.width_mm
+
+    @property
+    def bottom_mm(self) -> float:
+        return self.y_mm + self.height_mm
+
+    def scaled(self, x_scale: float, y_scale: float) -> Box:
+        return Box(
+            x_mm=self.x_mm * x_scale,
+            y_mm=self.y_mm * y_scale,
+            width_mm=self.width_mm * x_scale,
+            height_mm=self.height_mm * y_scale,
+        )
+
+
+class TextSlot(_Model):
+    """Where a block of text goes and how it is set."""
+
+    box: Box
+    content: list[TextItem]
+    max_size_pt: float = Field(gt=0)
+    min_size_pt: float = MIN_TEXT_SIZE_PT
+    weight: Literal[400, 700] = 400
+    align: Literal["start", "middle", "end"] = "start"
+    valign: Literal["top", "middle", "bottom"] = "top"
+    max_lines: int | None = Field(default=None, gt=0)
+    color: Literal["text", "primary", "accent", "background", "muted"] = "text"
+    leading: float = Field(default=1.18, ge=1.0, le=2.0)
+
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> TextSlot:
+        if self.min_size_pt < MIN_TEXT_SIZE_PT:
+            raise ValueError(f"min_size_pt must be at least {MIN_TEXT_SIZE_PT} pt")
+        if self.max_size_pt < self.min_size_pt:
+            raise ValueError("max_size_pt must not be smaller than min_size_pt")
+        return self
+
+
+class GraphicSlot(_Model):
+    """Where a badge, code or logo goes: it is fitted inside the box, anchored by `align`."""
+
+    box: Box
+    align: Literal["start", "middle", "end"] = "middle"
+    valign: Literal["top", "middle", "bottom"] = "middle"
+
+
+class Shape(_Model):
+    kind: Literal["rect", "circle", "tag"] = "rect"
+    corner_radius_mm: float = Field(default=0, ge=0)
+    hole_diameter_mm: float | None = Field(default=None, gt=0)
+    hole_center_mm: tuple[float, float] | None = None
+
+
+class Description(_Model):
+    vi: str
+    en: str
+
+
+class Manifest(_Model):
+    id: str
+    name: str
+    description: Description
+    width_mm: float = Field(gt=0)
+    height_mm: float = Field(gt=0)
+    bleed_mm: float = Field(default=3.0, ge=0, le=10)
+    safe_mm: float = Field(default=3.0, ge=0)
+    shape: Shape = Shape()
+    drawing: str = "label.svg.j2"
+    text_slots: dict[str, TextSlot]
+    graphic_slots: dict[str, GraphicSlot] = {}
+
+    @model_validator(mode="after")
+    def _known_graphics(self) -> Manifest:
+        unknown = set(self.graphic_slots) - set(GRAPHIC_SLOTS)
+        if unknown:
+            raise ValueError(f"unknown graphic slots {sorted(unknown)}; known: {GRAPHIC_SLOTS}")
+        return self
+
+
+@dataclass(frozen=True)
+class Template:
+    """A manifest with the folder it came from and the text of its Jinja2 drawing."""
+
+    manifest: Manifest
+    folder: Path
+    drawing_source: str
+    bundled: bool
+
+
+def bundled_template_ids() -> list[str]:
+    """Ids of the templates shipped with labelgen, sorted."""
+    root = bundled_dir("templates")
+    return sorted(path.parent.name for path in root.glob(f"*/{MANIFEST_NAME}"))
+
+
+def load_template(reference: str, spec_dir: Path | None = None) -> Template:
+    """The template a spec's `template:` names: a bundled id, or a folder path (relative to the spec)."""
+    if reference in bundled_template_ids():
+        return _load_folder(bundled_dir("templates") / reference, bundled=True)
+    candidate = Path(reference)
+    if not candidate.is_absolute() and spec_dir is not None:
+        candidate = spec_dir / candidate
+    if not (candidate / MANIFEST_NAME).is_file():
+        known = ", ".join(bundled_template_ids())
+        raise TemplateError(
+            f"template: '{reference}' is neither a bundled template ({known}) "
+            f"nor a folder holding {MANIFEST_NAME}"
+        )
+    return _load_folder(candidate.resolve(), bundled=False)
+
+
+@cache
+def _load_folder(folder: Path, bundled: bool) -> Template:
+    manifest_path = folder / MANIFEST_NAME
+    try:
+        document = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+        manifest = Manifest.model_validate(document)
+    except (OSError, yaml.YAMLError) as error:
+        raise TemplateError(f"template {folder.name}: cannot read {MANIFEST_NAME}: {error}") from None
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        raise TemplateError(f"template {folder.name}: invalid {MANIFEST_NAME}: {problems}") from None
+    drawing_path = folder / manifest.drawing
+    if drawing_path.parent != folder or not drawing_path.is_file():
+        raise TemplateError(f"template {folder.name}: drawing '{manifest.drawing}' not found")
+    return Template(manifest, folder, drawing_path.read_text(encoding="utf-8"), bundled)
