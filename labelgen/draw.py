@@ -172,15 +172,14 @@ def _mix(foreground: str, background: str, share: float) -> str:
 
 
 def _text_block(block: TextBlock, layout: Layout) -> str:
-    anchor = "" if block.align == "start" else f' text-anchor="{block.align}"'
     fill = _color(block.color, layout)
     lines = []
     for line in block.lines:
         size_mm = line.font_size_pt * MM_PER_PT
         spans = "".join(_span(run, size_mm) for run in line.runs)
         lines.append(
-            f'<text x="{_n(block.anchor_x_mm)}" y="{_n(block.top_mm + line.baseline_mm)}"'
-            f' font-size="{_n(size_mm)}"{anchor}>{spans}</text>'
+            f'<text x="{_n(block.line_x_mm(line))}" y="{_n(block.top_mm + line.baseline_mm)}"'
+            f' font-size="{_n(size_mm)}">{spans}</text>'
         )
     return f'<g class="slot-{block.slot}" fill="{fill}">{"".join(lines)}</g>'
 

@@ -31,12 +31,13 @@ class TextBlock:
     color: str
     min_size_pt: float
 
-    @property
-    def anchor_x_mm(self) -> float:
+    def line_x_mm(self, line: Line) -> float:
+        """Where `line` starts. Alignment is computed here from our own measurements, not left
+        to text-anchor, which renderers apply differently to lines of several styled runs."""
         if self.align == "middle":
-            return self.box.x_mm + self.box.width_mm / 2
+            return self.box.x_mm + (self.box.width_mm - line.width_mm) / 2
         if self.align == "end":
-            return self.box.right_mm
+            return self.box.right_mm - line.width_mm
         return self.box.x_mm
 
     @property

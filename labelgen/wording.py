@@ -9,7 +9,7 @@ from labelgen.spec import LabelSpec
 from labelgen.text import Paragraph, Run
 from labelgen.units import classify_quantity
 
-NET_QUANTITY_HEADING_SCALE = 0.6
+NET_QUANTITY_HEADING_SCALE = 0.5
 ENGLISH_SCALE = 0.9  # English twins are set a little smaller: the law forbids them being larger
 
 SUPPLEMENT_NOTICE_VI = (
@@ -101,7 +101,8 @@ def net_quantity_text(spec: LabelSpec) -> str | None:
     quantity = spec.product.net_quantity
     if quantity is None:
         return None
-    return f"{format_number(quantity.value)} {quantity.unit}"
+    # A no-break space: the figure and its unit must never be split across lines.
+    return f"{format_number(quantity.value)}\u00a0{quantity.unit}"
 
 
 def _net_quantity(spec: LabelSpec) -> list[Paragraph]:

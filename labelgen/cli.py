@@ -1,0 +1,126 @@
+"""Command line: `labelgen render|templates` arguments → files written and exit codes (0 done, 1 not compliant, 2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from labelgen.errors import LabelgenError, SpecError
+from labelgen.templates import bundled_template_ids, load_template
+
+EXIT_OK = 0
+EXIT_NOT_COMPLIANT = 1
+EXIT_BAD_INPUT = 2
+BASE_URL_VARIABLE = "LABELGEN_BASE_URL"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        result: int = arguments.handler(arguments)
+        return result
+    except SpecError as error:
+        _print_problems(error)
+        return EXIT_BAD_INPUT
+    except LabelgenError as error:
+        print(f"labelgen: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labelgen",
+        description="Compliant OCOP packaging labels as SVG, PNG and print-ready PDF.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = commands.add_parser("render", help="write a label as SVG, PNG or PDF")
+    render.add_argument("spec", help="label spec (.json, .yaml, .yml) or - for stdin")
+    render.add_argument("-o", "--output", required=True, help="file to write")
+    render.add_argument("--format", choices=("svg", "png", "pdf"), help="default: OUT's extension")
+    render.add_argument("--dpi", type=_positive_number, default=300, help="PNG resolution")
+    render.add_argument("--draft", action="store_true", help="mark the label BẢN NHÁP / DRAFT")
+    render.add_argument("--as-of", metavar="DATE", help="check dates as of YYYY-MM-DD")
+    render.add_argument("--serial", help="per-unit serial to put in the QR")
+    render.set_defaults(handler=_render)
+
+    templates = commands.add_parser("templates", help="list the bundled templates")
+    templates.set_defaults(handler=_templates)
+    return parser
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _render(arguments: argparse.Namespace) -> int:
+    # Imported here so `labelgen templates` and `--help` start without loading the renderers.
+    from labelgen.pipeline import OUTPUT_FORMATS, render
+    from labelgen.spec import load_spec
+    from labelgen.traceability import DEFAULT_BASE_URL
+
+    output = Path(arguments.output)
+    output_format = arguments.format or output.suffix.lower().lstrip(".")
+    if output_format not in OUTPUT_FORMATS:
+        print(
+            f"labelgen: cannot tell the format from '{output.name}': "
+            "end it in .svg, .png or .pdf, or give --format",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    spec = load_spec(arguments.spec)
+    spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
+    data = render(
+        spec,
+        output_format,
+        dpi=arguments.dpi,
+        draft=arguments.draft,
+        serial=arguments.serial,
+        base_url=os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL),
+        spec_dir=spec_dir,
+    )
+    _write_atomically(output, data)
+    print(f"{output} ({output_format.upper()}, {len(data):,} bytes)")
+    return EXIT_OK
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary file so a failed run never leaves half a label behind."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError as error:
+        raise LabelgenError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _templates(arguments: argparse.Namespace) -> int:
+    for template_id in bundled_template_ids():
+        manifest = load_template(template_id).manifest
+        size = f"{manifest.width_mm:g} × {manifest.height_mm:g} mm"
+        if manifest.shape.kind == "circle":
+            size = f"⌀ {manifest.width_mm:g} mm"
+        print(f"{template_id:<14} {size:<16} {manifest.description.vi}")
+        print(f"{'':<14} {'':<16} {manifest.description.en}")
+    return EXIT_OK
+
+
+def _print_problems(error: SpecError) -> None:
+    print("labelgen: the spec is not valid:", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
