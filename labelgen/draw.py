@@ -270,7 +270,7 @@ def _badge(placement: BadgePlacement, layout: Layout) -> str:
         province=placement.province,
     )
     return (
-        f'<g class="ocop-badge" transform="translate({_n(placement.x_mm)} {_n(placement.y_mm)})">'
+        f'<g class="badge-slot" transform="translate({_n(placement.x_mm)} {_n(placement.y_mm)})">'
         f"{fragment}</g>"
     )
 

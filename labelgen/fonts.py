@@ -40,18 +40,17 @@ class FontFace:
 
     @cached_property
     def _tables(self) -> tuple[int, int, int, int, int, frozenset[int]]:
-        font = TTFont(str(self.path), lazy=True)
-        os2 = font["OS/2"]
-        hhea = font["hhea"]
-        cmap = frozenset(font.getBestCmap())
-        return (
-            font["head"].unitsPerEm,
-            os2.sCapHeight,
-            os2.sxHeight,
-            hhea.ascent,
-            hhea.descent,
-            cmap,
-        )
+        with TTFont(str(self.path), lazy=True) as font:
+            os2 = font["OS/2"]
+            hhea = font["hhea"]
+            return (
+                font["head"].unitsPerEm,
+                os2.sCapHeight,
+                os2.sxHeight,
+                hhea.ascent,
+                hhea.descent,
+                frozenset(font.getBestCmap()),
+            )
 
     @property
     def units_per_em(self) -> int:
@@ -109,10 +108,10 @@ def build_woff2(ttf_path: Path) -> bytes:
     """The TTF at `ttf_path` re-wrapped as WOFF2 (same glyphs, smaller file)."""
     import io
 
-    font = TTFont(str(ttf_path))
-    font.flavor = "woff2"
     output = io.BytesIO()
-    font.save(output)
+    with TTFont(str(ttf_path)) as font:
+        font.flavor = "woff2"
+        font.save(output)
     return output.getvalue()
 
 
@@ -121,11 +120,11 @@ def bundled_faces() -> dict[str, dict[tuple[int, bool], FontFace]]:
     """Every bundled font file, by family name then (weight, italic)."""
     families: dict[str, dict[tuple[int, bool], FontFace]] = {}
     for path in sorted(bundled_dir("fonts").glob("*.ttf")):
-        font = TTFont(str(path), lazy=True)
-        names = font["name"]
-        family = str(names.getDebugName(16) or names.getDebugName(1))
-        weight = int(font["OS/2"].usWeightClass)
-        italic = bool(font["OS/2"].fsSelection & 1)
+        with TTFont(str(path), lazy=True) as font:
+            names = font["name"]
+            family = str(names.getDebugName(16) or names.getDebugName(1))
+            weight = int(font["OS/2"].usWeightClass)
+            italic = bool(font["OS/2"].fsSelection & 1)
         families.setdefault(family, {})[(weight, italic)] = FontFace(family, weight, italic, path)
     return families
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelgen import codes
-from labelgen.badge import badge_height_mm
+from labelgen.badge import badge_height_mm, has_caption
 from labelgen.errors import FontError, Problem, SpecError
 from labelgen.fonts import BOLD, REGULAR, font_face
 from labelgen.spec import Colors, LabelSpec
@@ -349,7 +349,7 @@ def _place_badge(box: Box, slot: GraphicSlot, spec: LabelSpec) -> BadgePlacement
     assert certificate is not None
     year = certificate.issued_on.year
     province = certificate.province
-    with_caption = True
+    with_caption = has_caption(year, province)
     aspect = badge_height_mm(100.0, with_caption=with_caption) / 100.0
     width_mm = min(box.width_mm, box.height_mm / aspect)
     height_mm = width_mm * aspect

@@ -1,0 +1,65 @@
+"""Benchmark: one ocop-classic label → SVG, PNG (300 dpi) and PDF in a warm process, beside the
+bare CairoSVG and WeasyPrint calls on the same SVG (our overhead as a ratio). Prints figures only."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from labelgen import export
+from labelgen.draw import draw_svg
+from labelgen.layout import layout_label
+from labelgen.pipeline import render
+from labelgen.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "examples" / "hat-sen-say.yaml"
+TARGETS_MS = {"svg": 15.0, "png": 60.0, "pdf": 60.0}
+
+
+def median_ms(action: Callable[[], object], repeats: int) -> float:
+    action()  # warm caches (fonts, shaping, templates) before timing
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+    spec = load_spec(SPEC_PATH)
+    layout = layout_label(spec)
+    png_svg = draw_svg(layout, embed_fonts=False).encode()
+    print_svg = draw_svg(layout, for_print=True, embed_fonts=False)
+
+    def bare_png() -> bytes:
+        return export.cairosvg.svg2png(bytestring=png_svg, dpi=300)
+
+    def bare_pdf() -> bytes | None:
+        html = f"<style>@page{{size:118mm 88mm;margin:0}}body{{margin:0}}</style>{print_svg}"
+        return export.HTML(string=html).write_pdf()
+
+    print(f"ocop-classic, {SPEC_PATH.name}, median of {repeats} warm runs")
+    print(f"{'output':<8}{'labelgen ms':>12}{'bare ms':>10}{'ratio':>8}{'target ms':>11}")
+    bare = {"svg": None, "png": median_ms(bare_png, repeats), "pdf": median_ms(bare_pdf, repeats)}
+    for output_format in ("svg", "png", "pdf"):
+        ours = median_ms(lambda f=output_format: render(spec, f), repeats)  # type: ignore[misc]
+        baseline = bare[output_format]
+        ratio = f"{ours / baseline:.2f}" if baseline else "-"
+        baseline_text = f"{baseline:.1f}" if baseline else "-"
+        target = TARGETS_MS[output_format]
+        verdict = "ok" if ours <= target else "OVER"
+        print(
+            f"{output_format:<8}{ours:>12.1f}{baseline_text:>10}{ratio:>8}"
+            f"{target:>9.0f} {verdict}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
