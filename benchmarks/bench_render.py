@@ -55,8 +55,7 @@ def main() -> int:
         target = TARGETS_MS[output_format]
         verdict = "ok" if ours <= target else "OVER"
         print(
-            f"{output_format:<8}{ours:>12.1f}{baseline_text:>10}{ratio:>8}"
-            f"{target:>9.0f} {verdict}"
+            f"{output_format:<8}{ours:>12.1f}{baseline_text:>10}{ratio:>8}{target:>9.0f} {verdict}"
         )
     return 0
 

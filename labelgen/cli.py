@@ -1,4 +1,4 @@
-"""Command line: `labelgen render|templates` arguments → files written and exit codes (0 done, 1 not compliant, 2 bad input)."""
+"""Command line: `labelgen` arguments → files written, reports printed, exit codes 0 / 1 / 2."""
 
 from __future__ import annotations
 

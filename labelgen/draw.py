@@ -32,10 +32,7 @@ def draw_svg(layout: Layout, *, for_print: bool = False, embed_fonts: bool = Tru
     `embed_fonts` carries the font files inside (browsers need them); the PNG and PDF exporters
     find the same bundled fonts through fontconfig and can skip them.
     """
-    if for_print:
-        margin_mm = print_margin_mm(layout)
-    else:
-        margin_mm = 0.0
+    margin_mm = print_margin_mm(layout) if for_print else 0.0
     view_width_mm = layout.width_mm + 2 * margin_mm
     view_height_mm = layout.height_mm + 2 * margin_mm
     artwork = _render_drawing(layout)
@@ -43,7 +40,7 @@ def draw_svg(layout: Layout, *, for_print: bool = False, embed_fonts: bool = Tru
         '<svg xmlns="http://www.w3.org/2000/svg" version="1.1"',
         f' width="{_n(view_width_mm)}mm" height="{_n(view_height_mm)}mm"',
         f' viewBox="{_n(-margin_mm)} {_n(-margin_mm)} {_n(view_width_mm)} {_n(view_height_mm)}"',
-        f" role=\"img\" aria-label={quoteattr(layout.title)}>",
+        f' role="img" aria-label={quoteattr(layout.title)}>',
         f"<title>{escape(layout.title)}</title>",
         f"<desc>{escape(_all_text(layout))}</desc>",
         _style(layout, embed_fonts),
@@ -85,7 +82,7 @@ def _faces_used(layout: Layout) -> set[tuple[int, bool]]:
 
 
 def _all_text(layout: Layout) -> str:
-    lines = []
+    lines: list[str] = []
     for block in layout.texts:
         lines.extend("".join(run.text for run in line.runs) for line in block.lines)
     return " / ".join(lines)

@@ -155,7 +155,9 @@ def die_line_path(layout: Layout, left_pt: float, top_pt: float) -> str:
     height_pt = layout.height_mm * PT_PER_MM
     bottom_pt = top_pt - height_pt
     if shape.kind == "circle":
-        outline = _ellipse(left_pt + width_pt / 2, bottom_pt + height_pt / 2, width_pt / 2, height_pt / 2)
+        outline = _ellipse(
+            left_pt + width_pt / 2, bottom_pt + height_pt / 2, width_pt / 2, height_pt / 2
+        )
     else:
         radius_pt = min(shape.corner_radius_mm * PT_PER_MM, width_pt / 2, height_pt / 2)
         outline = _rounded_rect(left_pt, bottom_pt, width_pt, height_pt, radius_pt)

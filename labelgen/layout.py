@@ -152,7 +152,9 @@ def layout_label(
         if (block := _set_slot(name, slot, spec, family, x_scale, y_scale, serial)) is not None
     )
     texts = _keep_english_smaller(texts, manifest, spec, family, x_scale, y_scale, serial)
-    graphics = {name: slot.box.scaled(x_scale, y_scale) for name, slot in manifest.graphic_slots.items()}
+    graphics = {
+        name: slot.box.scaled(x_scale, y_scale) for name, slot in manifest.graphic_slots.items()
+    }
 
     qr_content = trace_url(spec, base_url, serial)
     qr = None
@@ -290,7 +292,9 @@ def _keep_english_smaller(
     smaller = _set_slot(
         "product_name_en", slot, spec, family, x_scale, y_scale, serial, max_size_pt=ceiling_pt
     )
-    return tuple(smaller if block.slot == "product_name_en" and smaller else block for block in texts)
+    return tuple(
+        smaller if block.slot == "product_name_en" and smaller else block for block in texts
+    )
 
 
 def _embolden(paragraph: Paragraph) -> Paragraph:

@@ -31,7 +31,9 @@ def render(
     return export_layout(layout, output_format, dpi=dpi)
 
 
-def export_layout(layout: Layout, output_format: OutputFormat, *, dpi: float = DEFAULT_DPI) -> bytes:
+def export_layout(
+    layout: Layout, output_format: OutputFormat, *, dpi: float = DEFAULT_DPI
+) -> bytes:
     """A finished layout as the bytes of one output format."""
     if output_format == "svg":
         return export_svg(layout)

@@ -11,7 +11,7 @@ import re
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -156,9 +156,10 @@ class Certification(_Model):
 
 
 class Traceability(_Model):
-    base_url: Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[!-~]*)?$")] | None = (
-        None
-    )
+    base_url: (
+        Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[!-~]*)?$")]
+        | None
+    ) = None
     serial: Text | None = None
 
     @field_validator("base_url")
@@ -280,7 +281,7 @@ def _problem_from(error: Any) -> Problem:
         if reason.startswith("Input should"):
             reason = "should" + reason.removeprefix("Input should")
     if kind == "literal_error" and path == "product.category":
-        reason = "must be one of " + ", ".join(Category.__args__)
+        reason = "must be one of " + ", ".join(get_args(Category))
     return Problem(path, reason)
 
 

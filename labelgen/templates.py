@@ -172,12 +172,17 @@ def _load_folder(folder: Path, bundled: bool) -> Template:
         document = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
         manifest = Manifest.model_validate(document)
     except (OSError, yaml.YAMLError) as error:
-        raise TemplateError(f"template {folder.name}: cannot read {MANIFEST_NAME}: {error}") from None
+        raise TemplateError(
+            f"template {folder.name}: cannot read {MANIFEST_NAME}: {error}"
+        ) from None
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
         )
-        raise TemplateError(f"template {folder.name}: invalid {MANIFEST_NAME}: {problems}") from None
+        raise TemplateError(
+            f"template {folder.name}: invalid {MANIFEST_NAME}: {problems}"
+        ) from None
     drawing_path = folder / manifest.drawing
     if drawing_path.parent != folder or not drawing_path.is_file():
         raise TemplateError(f"template {folder.name}: drawing '{manifest.drawing}' not found")

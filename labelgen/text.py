@@ -198,4 +198,3 @@ def _ascent_mm(family: str, size_pt: float) -> float:
 
 def _descent_mm(family: str, size_pt: float) -> float:
     return font_face(family).descent_mm(size_pt)
-

@@ -29,7 +29,10 @@ _FACT_HEADINGS: dict[str, tuple[str, str]] = {
     "storage": ("Bảo quản", "Storage"),
     "warnings": ("Cảnh báo", "Warnings"),
 }
-_HANDICRAFT_HEADINGS = {"ingredients": ("Chất liệu", "Materials"), "usage": ("Sử dụng, bảo quản", "Use and care")}
+_HANDICRAFT_HEADINGS = {
+    "ingredients": ("Chất liệu", "Materials"),
+    "usage": ("Sử dụng, bảo quản", "Use and care"),
+}
 
 
 def paragraphs_for(item: str, spec: LabelSpec, serial: str | None = None) -> list[Paragraph]:

@@ -1,0 +1,83 @@
+"""Command line: exit codes, messages and files, run as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "hat-sen-say.yaml"
+
+
+def run_cli(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labelgen.cli", *arguments],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def test_templates_lists_the_five_bundled_templates() -> None:
+    result = run_cli("templates")
+    assert result.returncode == 0
+    for template_id in ("ocop-classic", "round-jar", "bottle-wrap", "back-panel", "hang-tag"):
+        assert template_id in result.stdout
+    assert "100 × 70 mm" in result.stdout
+    assert "⌀ 60 mm" in result.stdout
+
+
+@pytest.mark.parametrize("extension", ["svg", "png", "pdf"])
+def test_render_writes_the_format_of_the_extension(tmp_path: Path, extension: str) -> None:
+    output = tmp_path / f"label.{extension}"
+    result = run_cli("render", str(EXAMPLE), "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    magic = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}[extension]
+    assert output.read_bytes().startswith(magic)
+
+
+def test_render_reads_stdin(tmp_path: Path) -> None:
+    output = tmp_path / "label.svg"
+    result = run_cli("render", "-", "-o", str(output), stdin=EXAMPLE.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stderr
+    assert "Hạt sen sấy giòn" in output.read_text(encoding="utf-8")
+
+
+def test_bad_spec_exits_2_naming_each_field_without_traceback(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text(
+        "brand: {name: X}\nproduct: {name: Y, category: fod, gtin: '123'}\n", encoding="utf-8"
+    )
+    output = tmp_path / "out.png"
+    result = run_cli("render", str(spec), "-o", str(output))
+    assert result.returncode == 2
+    assert "product.category" in result.stderr
+    assert "product.gtin" in result.stderr
+    assert "producer: is required" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not output.exists()
+
+
+def test_unknown_template_exits_2(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(EXAMPLE.read_text(encoding="utf-8").replace("ocop-classic", "no-such"), "utf-8")
+    result = run_cli("render", str(spec), "-o", str(tmp_path / "x.svg"))
+    assert result.returncode == 2
+    assert "template" in result.stderr and "no-such" in result.stderr
+
+
+def test_unknown_extension_exits_2(tmp_path: Path) -> None:
+    result = run_cli("render", str(EXAMPLE), "-o", str(tmp_path / "label.gif"))
+    assert result.returncode == 2
+    assert "--format" in result.stderr
+
+
+def test_missing_file_exits_2() -> None:
+    result = run_cli("render", "nope.yaml", "-o", "x.svg")
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
