@@ -12,6 +12,7 @@ from labelgen import codes
 from labelgen.badge import BadgeColors, draw_badge
 from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, font_face
 from labelgen.layout import BadgePlacement, BarcodePlacement, Layout, QrPlacement, TextBlock
+from labelgen.templates import Box
 from labelgen.text import Run
 
 MARK_LENGTH_MM = 5.0
@@ -137,8 +138,8 @@ def _content(layout: Layout) -> str:
         parts.append(_badge(layout.badge, layout))
     if layout.qr is not None:
         parts.append(_qr(layout.qr))
-    elif layout.draft and "qr" in layout.manifest.graphic_slots:
-        parts.append(_qr_placeholder(layout))
+    elif layout.qr_placeholder is not None:
+        parts.append(_qr_placeholder(layout.qr_placeholder))
     if layout.barcode is not None:
         parts.append(_barcode(layout.barcode, layout))
     if layout.logo is not None:
@@ -208,8 +209,7 @@ def _qr(placement: QrPlacement) -> str:
     )
 
 
-def _qr_placeholder(layout: Layout) -> str:
-    box = layout.manifest.graphic_slots["qr"].box
+def _qr_placeholder(box: Box) -> str:
     side_mm = min(box.width_mm, box.height_mm)
     x_mm = box.x_mm + (box.width_mm - side_mm) / 2
     y_mm = box.y_mm + (box.height_mm - side_mm) / 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from labelgen import codes
@@ -118,7 +118,7 @@ class Layout:
     badge: BadgePlacement | None
     logo: LogoPlacement | None
     draft: bool
-    notes: tuple[str, ...] = field(default=())
+    qr_placeholder: Box | None = None  # where a draft shows that its QR was left out
 
     @property
     def manifest(self) -> Manifest:
@@ -189,6 +189,7 @@ def layout_label(
         badge=badge,
         logo=logo,
         draft=draft,
+        qr_placeholder=graphics.get("qr") if draft and qr_content is not None else None,
     )
 
 
