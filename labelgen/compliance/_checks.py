@@ -6,9 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from labelgen.spec import LabelSpec
-
 from labelgen.compliance.report import Finding
+from labelgen.spec import LabelSpec
 
 Check = Callable[[LabelSpec, dt.date], Iterable[Finding]]
 """A check of one rule: every finding it yields carries that rule's id."""

@@ -1,5 +1,4 @@
-"""An address or issuing-body text → the Vietnamese administrative units it names, read against
-the post-2025 list of 34 provinces and their communes from the `vietnam-provinces` data set."""
+"""Address or issuer text → the administrative units it names, judged against the 2025 list."""
 
 from __future__ import annotations
 
@@ -55,17 +54,24 @@ _UNIT_PART = re.compile(
 )
 # "Tỉnh lộ 8", "Huyện lộ 2": roads named after a unit level, not units.
 _ROAD = re.compile(r"^lộ\b", re.IGNORECASE)
-_PART_SEPARATOR = re.compile(r"\s*(?:[,;]|\s[-–—]\s)\s*")
-_COUNCIL_PREFIX = re.compile(r"^(?:ubnd|ủy\s+ban\s+nhân\s+dân|uỷ\s+ban\s+nhân\s+dân)\s+", re.IGNORECASE)
+_PART_SEPARATOR = re.compile(r"\s*(?:[,;]|\s[-\u2013\u2014]\s)\s*")
+_COUNCIL_PREFIX = re.compile(
+    r"^(?:ubnd|ủy\s+ban\s+nhân\s+dân|uỷ\s+ban\s+nhân\s+dân)\s+", re.IGNORECASE
+)
 _MINISTRY = re.compile(r"^bộ\s+\S", re.IGNORECASE)
 
 # Short names people write for Hồ Chí Minh City ("TP.HCM", "TPHCM").
-_PROVINCE_ALIASES = {"hcm": "ho_chi_minh", "tphcm": "ho_chi_minh", "sài gòn": "ho_chi_minh"}
+_PROVINCE_ALIASES = {
+    "hcm": "ho_chi_minh",
+    "tp hcm": "ho_chi_minh",
+    "tphcm": "ho_chi_minh",
+    "sài gòn": "ho_chi_minh",
+}
 
 
 @dataclass(frozen=True)
 class UnitPart:
-    """One comma-separated part of an address: the unit type it starts with, if any, and its name."""
+    """One comma-separated part of an address: the unit type it starts with, if any, its name."""
 
     text: str
     kind: UnitKind | None
@@ -123,6 +129,13 @@ def _commune_keys(province: Province) -> frozenset[str]:
 def current_provinces() -> tuple[Province, ...]:
     """The provinces and centrally run cities in force now (34 since 01/07/2025)."""
     return tuple(Province.iter_all())
+
+
+def province_label(province: Province) -> str:
+    """How a sentence names a province: 'tỉnh Đồng Tháp', 'thành phố Hà Nội'."""
+    if province.division_type == VietNamDivisionType.TINH:
+        return f"tỉnh {province.name}"
+    return "thành phố " + province.name.removeprefix("Thành phố ")
 
 
 def find_province(name: str) -> Province | None:

@@ -1,5 +1,4 @@
-"""Every compliance rule as data (id, severity, basis, fields, messages, reference) → lookups,
-findings built from a rule id, and the Markdown page docs/rules.md."""
+"""Every rule as data → rule lookups, findings made from a rule id, and docs/rules.md."""
 
 from __future__ import annotations
 
@@ -60,8 +59,7 @@ REF_BY_GROUP = f"{_DECREE_37}, Điều 42 và Phụ lục I (trước đây {_DE
 REF_LANGUAGE = f"{_DECREE_37} (trước đây {_DECREE_43}, Điều 7)"
 REF_DATES = f"{_DECREE_37}, Phụ lục III (trước đây {_DECREE_43}, Điều 14)"
 REF_ORIGIN = (
-    f"{_DECREE_37}, Điều 42 (trước đây {_DECREE_43}, Điều 15, "
-    "sửa đổi bởi Nghị định 111/2021/NĐ-CP)"
+    f"{_DECREE_37}, Điều 42 (trước đây {_DECREE_43}, Điều 15, sửa đổi bởi Nghị định 111/2021/NĐ-CP)"
 )
 REF_COSMETIC = f"Thông tư 06/2011/TT-BYT; {REF_BY_GROUP}"
 REF_ALCOHOL_WARNING = f"Nghị định 24/2020/NĐ-CP; {REF_BY_GROUP}"
@@ -74,6 +72,10 @@ REF_ADDRESS = f"{REF_MANDATORY}; Nghị quyết 202/2025/QH15 (sắp xếp đơn
 REF_DISTRICTS = (
     f"{REF_MANDATORY}; Luật Tổ chức chính quyền địa phương 2025 "
     "(chính quyền địa phương hai cấp từ 01/07/2025)"
+)
+REF_OCOP_REORGANISED = (
+    "Luật Tổ chức chính quyền địa phương 2025 (chính quyền địa phương hai cấp từ 01/07/2025); "
+    f"{REF_OCOP}"
 )
 REF_GTIN = "GS1 General Specifications, mục 7.9 (số kiểm tra); TCVN 12850:2019"
 REF_GTIN_PREFIX = "GS1 General Specifications (tiền tố 893 do GS1 Việt Nam cấp)"
@@ -261,7 +263,9 @@ _MANDATORY_RULES = (
         (
             Item(("product.function",), "công dụng", "the function"),
             USAGE,
-            Item(("product.ingredients",), "công thức thành phần đầy đủ", "the full ingredient list"),
+            Item(
+                ("product.ingredients",), "công thức thành phần đầy đủ", "the full ingredient list"
+            ),
             NET_QUANTITY,
             Item(("product.batch",), "số lô sản xuất", "the batch number"),
             Item(
@@ -313,11 +317,11 @@ MANDATORY_RULE_BY_CATEGORY: Mapping[str, str] = {
 
 
 def _range_vi(low: float, high: float) -> str:
-    return f"{format_number(low, 'vi')}–{format_number(high, 'vi')}"
+    return f"từ {format_number(low, 'vi')} đến {format_number(high, 'vi')}"
 
 
 def _range_en(low: float, high: float) -> str:
-    return f"{format_number(low, 'en')}–{format_number(high, 'en')}"
+    return f"{format_number(low, 'en')} to {format_number(high, 'en')}"
 
 
 _QR_RANGE = (limits.QR_MODULE_MIN_MM, limits.QR_MODULE_MAX_MM)
@@ -352,7 +356,7 @@ _OTHER_RULES = (
             "single words such as 'nước' also name product types ('nước mắm')."
         ),
         message_vi=(
-            "Tên sản phẩm có nêu thành phần “{ingredient}” nên phải ghi khối lượng hoặc "
+            "Tên sản phẩm có nêu thành phần “{ingredient}”, vì vậy phải ghi rõ khối lượng hoặc "
             "tỷ lệ phần trăm của thành phần này."
         ),
         message_en=(
@@ -367,7 +371,9 @@ _OTHER_RULES = (
         basis="C",
         stage="spec",
         fields=("product.*",),
-        summary="Every English text (`*_en`) has its Vietnamese twin; mandatory text is in Vietnamese.",
+        summary=(
+            "Every English text (`*_en`) has its Vietnamese twin; mandatory text is in Vietnamese."
+        ),
         message_vi=(
             "Có nội dung tiếng Anh ({english_field}) nhưng thiếu nội dung tiếng Việt tương ứng; "
             "nội dung bắt buộc phải ghi bằng tiếng Việt và nội dung tiếng nước ngoài phải "
@@ -410,9 +416,13 @@ _OTHER_RULES = (
         basis="C",
         stage="spec",
         fields=("product.expires_on", "product.shelf_life", "product.manufactured_on"),
-        summary="The expiry date, given or counted from the shelf life, is after the manufacture date.",
+        summary=(
+            "The expiry date, given or counted from the shelf life, is after the manufacture date."
+        ),
         message_vi="Hạn sử dụng ({expiry}) phải sau ngày sản xuất ({manufactured}).",
-        message_en="The expiry date ({expiry}) must be after the manufacture date ({manufactured}).",
+        message_en=(
+            "The expiry date ({expiry}) must be after the manufacture date ({manufactured})."
+        ),
         reference=REF_DATES,
     ),
     Rule(
@@ -495,7 +505,8 @@ _OTHER_RULES = (
         fields=("product.net_quantity",),
         summary=(
             "The unit is a legal unit of measurement (symbol or Vietnamese name, e.g. g, kg, ml, "
-            "L, lít) or a Vietnamese count noun (chiếc, gói…); 'gr', 'Kg', 'ML', 'oz', 'pcs' are not."
+            "L, lít) or a Vietnamese count noun (chiếc, gói…); 'gr', 'Kg', 'ML', 'oz', 'pcs' "
+            "are not."
         ),
         message_vi=(
             "Đơn vị “{unit}” không phải đơn vị đo pháp định hay danh từ chỉ đơn vị đếm; hãy dùng "
@@ -589,7 +600,7 @@ _OTHER_RULES = (
             "the trim line."
         ),
         message_vi=(
-            "Nội dung nằm cách đường xén {distance_mm} mm, trong vùng an toàn "
+            "Nội dung chỉ cách đường xén {distance_mm} mm, chưa đủ khoảng an toàn "
             f"{format_number(limits.SAFE_ZONE_MM, 'vi')} mm; phần này có thể bị xén mất khi cắt."
         ),
         message_en=(
@@ -613,7 +624,10 @@ _OTHER_RULES = (
             "Chữ cao {height_mm} mm, nhỏ hơn mức tối thiểu {min_height_mm} mm nên khó đọc "
             "bằng mắt thường."
         ),
-        message_en="Text is {height_mm} mm high, below the {min_height_mm} mm minimum; hard to read.",
+        message_en=(
+            "Text is {height_mm} mm high, below the {min_height_mm} mm minimum, so it is hard "
+            "to read."
+        ),
         reference=REF_READABLE,
         why="Letter heights come from secondary sources; the decree only asks for readable text.",
     ),
@@ -628,7 +642,10 @@ _OTHER_RULES = (
             "Nội dung không vừa khung nên không in được đầy đủ trên nhãn; hãy rút gọn nội dung "
             "hoặc dùng nhãn lớn hơn."
         ),
-        message_en="This text does not fit its box and cannot be printed in full; shorten it or use a larger label.",
+        message_en=(
+            "This text does not fit its box and cannot be printed in full; shorten it or use a "
+            "larger label."
+        ),
         reference=REF_MANDATORY,
     ),
     # --- OCOP (§5) ---------------------------------------------------------------------------
@@ -657,7 +674,7 @@ _OTHER_RULES = (
         fields=("certification.issued_by",),
         summary=(
             "5★ is recognised by the ministry, 4★ by the provincial People's Committee, 3★ by "
-            "the district People's Committee for decisions dated 24/02/2023–05/07/2025 and by "
+            "the district People's Committee for decisions dated 24/02/2023 to 05/07/2025 and by "
             "the provincial one otherwise. The level is read from `issued_by` ('UBND tỉnh …', "
             "'UBND huyện …', 'Bộ Nông nghiệp …')."
         ),
@@ -677,7 +694,9 @@ _OTHER_RULES = (
         basis="advice",
         stage="spec",
         fields=("certification.issued_by",),
-        summary="The issuing body's level (ministry, province, district) can be read from `issued_by`.",
+        summary=(
+            "The issuing body's level (ministry, province, district) can be read from `issued_by`."
+        ),
         message_vi=(
             "Không xác định được cấp của cơ quan cấp “{issued_by}”; hãy ghi theo dạng "
             "“UBND tỉnh …”, “UBND huyện …” hoặc “Bộ Nông nghiệp và Môi trường” để kiểm tra "
@@ -711,7 +730,7 @@ _OTHER_RULES = (
             "exists after the 2025 reorganisation; the certificate stays valid until it runs "
             "out, and re-assessment is done by today's provincial People's Committee."
         ),
-        reference=REF_DISTRICTS,
+        reference=REF_OCOP_REORGANISED,
         why="The decision was lawful when made; this is only a note for the renewal.",
     ),
     Rule(
@@ -766,8 +785,8 @@ _OTHER_RULES = (
             "hãy làm thủ tục đánh giá lại để tiếp tục được in biểu trưng OCOP."
         ),
         message_en=(
-            "The OCOP certificate runs out after {valid_until}, {days_left} days from now; apply "
-            "for re-assessment to keep printing the OCOP mark."
+            "The OCOP certificate runs out after {valid_until} (days left, counting today: "
+            "{days_left}); apply for re-assessment to keep printing the OCOP mark."
         ),
         reference=REF_OCOP,
         why="The 30-day notice period comes from a secondary source.",
@@ -780,7 +799,7 @@ _OTHER_RULES = (
         fields=("certification.issued_on",),
         summary="The recognition decision is dated on or before the check date.",
         message_vi=(
-            "Quyết định công nhận OCOP ngày {issued_on} sau ngày kiểm tra {as_of}; sản phẩm "
+            "Quyết định công nhận OCOP ghi ngày {issued_on}, sau ngày kiểm tra {as_of}; sản phẩm "
             "chưa được công nhận thì chưa được in biểu trưng OCOP."
         ),
         message_en=(
@@ -885,7 +904,9 @@ _OTHER_RULES = (
         fields=("product.gtin",),
         summary="The GTIN's last digit is its check digit (weights 3,1,3,1… from the right).",
         message_vi="Số kiểm tra của mã GTIN “{gtin}” sai: chữ số cuối phải là {expected_digit}.",
-        message_en="The check digit of GTIN “{gtin}” is wrong: the last digit should be {expected_digit}.",
+        message_en=(
+            "The check digit of GTIN “{gtin}” is wrong: the last digit should be {expected_digit}."
+        ),
         reference=REF_GTIN,
     ),
     Rule(
@@ -913,16 +934,18 @@ _OTHER_RULES = (
         stage="spec",
         fields=("product.batch",),
         summary=(
-            "With a GTIN, the batch goes into the GS1 Digital Link QR, so it is 1–20 characters "
+            "With a GTIN, the batch goes into the GS1 Digital Link QR, so it is 1 to 20 characters "
             "of GS1's 82-character set (no Vietnamese letters, no spaces)."
         ),
         message_vi=(
-            "Số lô “{value}” không dùng được trong mã GS1 Digital Link: chỉ được gồm 1–20 ký tự "
-            "thuộc bộ 82 ký tự của GS1 (chữ Latinh không dấu, chữ số và một số dấu); {problem}."
+            "Số lô “{value}” không dùng được trong mã GS1 Digital Link: chỉ được gồm từ 1 đến 20 "
+            "ký tự thuộc bộ 82 ký tự của GS1 (chữ Latinh không dấu, chữ số và một số dấu); "
+            "{problem}."
         ),
         message_en=(
-            "Batch “{value}” cannot go into a GS1 Digital Link: it may only hold 1–20 characters "
-            "of GS1's 82-character set (unaccented Latin letters, digits, some marks); {problem}."
+            "Batch “{value}” cannot go into a GS1 Digital Link: it may only hold 1 to 20 "
+            "characters of GS1's 82-character set (unaccented Latin letters, digits, some "
+            "marks); {problem}."
         ),
         reference=REF_DIGITAL_LINK,
     ),
@@ -932,14 +955,18 @@ _OTHER_RULES = (
         basis="C",
         stage="spec",
         fields=("traceability.serial",),
-        summary="With a GTIN, the serial obeys the same 1–20 characters of the 82-character set.",
+        summary=(
+            "With a GTIN, the serial obeys the same 1 to 20 characters of the 82-character set."
+        ),
         message_vi=(
-            "Số sê-ri “{value}” không dùng được trong mã GS1 Digital Link: chỉ được gồm 1–20 ký "
-            "tự thuộc bộ 82 ký tự của GS1 (chữ Latinh không dấu, chữ số và một số dấu); {problem}."
+            "Số sê-ri “{value}” không dùng được trong mã GS1 Digital Link: chỉ được gồm từ 1 đến "
+            "20 ký tự thuộc bộ 82 ký tự của GS1 (chữ Latinh không dấu, chữ số và một số dấu); "
+            "{problem}."
         ),
         message_en=(
-            "Serial “{value}” cannot go into a GS1 Digital Link: it may only hold 1–20 characters "
-            "of GS1's 82-character set (unaccented Latin letters, digits, some marks); {problem}."
+            "Serial “{value}” cannot go into a GS1 Digital Link: it may only hold 1 to 20 "
+            "characters of GS1's 82-character set (unaccented Latin letters, digits, some "
+            "marks); {problem}."
         ),
         reference=REF_DIGITAL_LINK,
     ),
@@ -951,7 +978,7 @@ _OTHER_RULES = (
         fields=("layout.qr",),
         summary=(
             f"The QR code's module is {_range_en(*_QR_RANGE)} mm, so the symbol with its quiet "
-            "zone is at least (modules + 8) × 0.396 mm wide."
+            "zone is at least (modules + 8) times 0.396 mm wide."
         ),
         message_vi=(
             "Mô-đun của mã QR là {module_mm} mm, nằm ngoài khoảng cho phép "
@@ -1065,7 +1092,9 @@ def make_finding(rule_id: str, field: str, **params: Any) -> Finding:
 
 
 def _fill(template: str, params: Mapping[str, Any], language: Language) -> str:
-    return template.format_map({name: format_param(value, language) for name, value in params.items()})
+    return template.format_map(
+        {name: format_param(value, language) for name, value in params.items()}
+    )
 
 
 def rules_for_stage(stage: Stage) -> Iterator[Rule]:
@@ -1095,8 +1124,10 @@ def render_rules_markdown() -> str:
     for rule in RULES:
         basis = rule.basis if rule.basis == "advice" else f"[{rule.basis}]"
         fields = ", ".join(f"`{field}`" for field in rule.fields)
-        lines.append(f"| [`{rule.id}`](#{rule.id.lower()}) | {rule.severity} | {basis} | "
-                     f"{rule.stage} | {fields} |")
+        lines.append(
+            f"| [`{rule.id}`](#{rule.id.lower()}) | {rule.severity} | {basis} | "
+            f"{rule.stage} | {fields} |"
+        )
     for rule in RULES:
         lines += ["", *_rule_section(rule)]
     return "\n".join(lines) + "\n"

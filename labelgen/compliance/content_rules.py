@@ -1,5 +1,4 @@
-"""A LabelSpec → findings about its mandatory items by category, the alcohol health warning,
-quantified ingredients named in the product's name, and English text without a Vietnamese twin."""
+"""A LabelSpec → findings on mandatory items, alcohol warning, QUID and Vietnamese twins."""
 
 from __future__ import annotations
 
@@ -38,11 +37,16 @@ def mandatory_items_check(rule_id: str) -> Check:
     """The check of one mandatory-items rule: each item missing from the spec is a finding."""
 
     def check(spec: LabelSpec, as_of: dt.date) -> Iterator[Finding]:
-        if rule_id != CORE_RULE and MANDATORY_RULE_BY_CATEGORY.get(spec.product.category) != rule_id:
+        if (
+            rule_id != CORE_RULE
+            and MANDATORY_RULE_BY_CATEGORY.get(spec.product.category) != rule_id
+        ):
             return
         for item in get_rule(rule_id).items:
             if all(value_at(spec, field) is None for field in item.fields):
-                yield make_finding(rule_id, item.fields[0], item=Bilingual(item.name_vi, item.name_en))
+                yield make_finding(
+                    rule_id, item.fields[0], item=Bilingual(item.name_vi, item.name_en)
+                )
 
     return check
 
@@ -78,7 +82,7 @@ def split_ingredients(ingredients: str) -> list[str]:
 
 
 def ingredient_name(entry: str) -> str:
-    """An ingredient list entry without its bracketed detail and numbers: 'Hạt sen (Huế)' → 'Hạt sen'."""
+    """An ingredient entry without bracketed detail or numbers: 'Hạt sen (Huế)' → 'Hạt sen'."""
     return " ".join(_NUMBER.sub(" ", _PARENTHESES.sub(" ", entry)).split())
 
 

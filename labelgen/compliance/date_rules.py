@@ -1,4 +1,4 @@
-"""A LabelSpec and a check date → findings about its manufacture and expiry dates (REGULATIONS §2)."""
+"""A LabelSpec and a check date → findings about its manufacture and expiry dates (§2)."""
 
 from __future__ import annotations
 

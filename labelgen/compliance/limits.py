@@ -1,5 +1,4 @@
-"""The numbers behind the geometric rules (REGULATIONS §4, §6, §7) → constants and the minimum
-net-quantity figure height for a declared quantity, for the layout stage to measure against."""
+"""Geometric rule thresholds → constants and a net quantity's minimum figure height (mm)."""
 
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ QR_MODULE_MIN_MM = 0.396
 QR_MODULE_MAX_MM = 0.990
 QR_QUIET_ZONE_MODULES = 4
 
-# GS1 symbol specification for EAN-13 (80–200 % of the 0.330 mm nominal module).
+# GS1 symbol specification for EAN-13 (80 to 200 % of the 0.330 mm nominal module).
 EAN_MODULE_NOMINAL_MM = 0.330
 EAN_MODULE_MIN_MM = 0.264
 EAN_MODULE_MAX_MM = 0.660

@@ -53,7 +53,9 @@ def check_origin_phrase(spec: LabelSpec, as_of: dt.date) -> Iterator[Finding]:
 def check_country_not_abbreviated(spec: LabelSpec, as_of: dt.date) -> Iterator[Finding]:
     origin = spec.product.origin
     if origin is not None and is_abbreviated_country(origin.country):
-        yield make_finding("VN-LBL-ORIGIN-COUNTRY", "product.origin.country", country=origin.country)
+        yield make_finding(
+            "VN-LBL-ORIGIN-COUNTRY", "product.origin.country", country=origin.country
+        )
 
 
 def check_vietnam_spelling(spec: LabelSpec, as_of: dt.date) -> Iterator[Finding]:

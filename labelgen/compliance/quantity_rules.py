@@ -1,5 +1,4 @@
-"""A LabelSpec → findings about its net quantity's unit: legal, sized to the amount, by volume
-for liquids (REGULATIONS §4; the drawn height is the layout stage's rule VN-LBL-NETQTY-HEIGHT)."""
+"""A LabelSpec → findings on its net-quantity unit: legal, sized to the amount, volume."""
 
 from __future__ import annotations
 

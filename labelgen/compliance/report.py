@@ -1,4 +1,4 @@
-"""Compliance findings → a Report whose dict/JSON form is the CONTRACT §2 shape, plus its JSON Schema."""
+"""Compliance findings → a Report in the CONTRACT §2 dict/JSON shape, and its JSON Schema."""
 
 from __future__ import annotations
 
@@ -79,9 +79,12 @@ def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity)))
 
 
-@cache
 def report_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) that every Report.to_dict() validates against."""
-    text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    schema: dict[str, Any] = json.loads(_schema_text())
     return schema
+
+
+@cache
+def _schema_text() -> str:
+    return resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Vietnamese text → comparison keys that ignore case, spacing, punctuation and tone-mark placement."""
+"""Vietnamese text → comparison keys ignoring case, spacing, punctuation and tone-mark placement."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def name_key(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """The text lower-cased with every diacritic removed and đ written d: 'Việt Nam' → 'viet nam'."""
+    """The text lower-cased, diacritics removed and đ written d: 'Việt Nam' → 'viet nam'."""
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(_PUNCTUATION.sub(" ", bare).split())
