@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from labelgen.errors import LabelgenError, SpecError
+from labelgen.errors import LabelgenError, NotCompliantError, SpecError
 from labelgen.templates import bundled_template_ids, load_template
 
 EXIT_OK = 0
@@ -26,6 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as error:
         _print_problems(error)
         return EXIT_BAD_INPUT
+    except NotCompliantError as error:
+        print(format_report(error.report), file=sys.stderr)
+        print("labelgen: nothing written; fix the errors or render with --draft", file=sys.stderr)
+        return EXIT_NOT_COMPLIANT
     except LabelgenError as error:
         print(f"labelgen: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -44,9 +50,15 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--format", choices=("svg", "png", "pdf"), help="default: OUT's extension")
     render.add_argument("--dpi", type=_positive_number, default=300, help="PNG resolution")
     render.add_argument("--draft", action="store_true", help="mark the label BẢN NHÁP / DRAFT")
-    render.add_argument("--as-of", metavar="DATE", help="check dates as of YYYY-MM-DD")
+    render.add_argument("--as-of", type=_date, metavar="DATE", help="check as of YYYY-MM-DD")
     render.add_argument("--serial", help="per-unit serial to put in the QR")
     render.set_defaults(handler=_render)
+
+    check = commands.add_parser("check", help="print the compliance report of a spec")
+    check.add_argument("spec", help="label spec (.json, .yaml, .yml) or - for stdin")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--as-of", type=_date, metavar="DATE", help="check as of YYYY-MM-DD")
+    check.set_defaults(handler=_check)
 
     templates = commands.add_parser("templates", help="list the bundled templates")
     templates.set_defaults(handler=_templates)
@@ -61,6 +73,54 @@ def _positive_number(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    from labelgen.pipeline import check_spec
+    from labelgen.spec import load_spec
+    from labelgen.traceability import DEFAULT_BASE_URL
+
+    spec = load_spec(arguments.spec)
+    spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
+    base_url = os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL)
+    report = check_spec(spec, as_of=arguments.as_of, spec_dir=spec_dir, base_url=base_url)
+    print(report.to_json() if arguments.json else format_report(report))
+    return EXIT_OK if report.compliant else EXIT_NOT_COMPLIANT
+
+
+SEVERITY_HEADINGS = {
+    "error": "LỖI — phải sửa trước khi in / ERRORS — must be fixed before printing",
+    "warning": "CẢNH BÁO / WARNINGS",
+    "info": "GHI CHÚ / NOTES",
+}
+
+
+def format_report(report: Any) -> str:
+    """The report for a person: grouped by severity, Vietnamese first with the English under it."""
+    verdict = "ĐẠT / COMPLIANT" if report.compliant else "KHÔNG ĐẠT / NOT COMPLIANT"
+    lines = [
+        f"Kiểm tra nhãn ngày {report.as_of:%d/%m/%Y} / Label check as of {report.as_of}: {verdict}"
+    ]
+    for severity, heading in SEVERITY_HEADINGS.items():
+        findings = [finding for finding in report.findings if finding.severity == severity]
+        if not findings:
+            continue
+        lines += ["", f"{heading} ({len(findings)})"]
+        for finding in findings:
+            lines += [
+                f"  • [{finding.rule}] {finding.field}",
+                f"    {finding.message_vi}",
+                f"    {finding.message_en}",
+                f"    ↳ {finding.reference}",
+            ]
+    return "\n".join(lines)
 
 
 def _render(arguments: argparse.Namespace) -> int:
@@ -88,6 +148,7 @@ def _render(arguments: argparse.Namespace) -> int:
         serial=arguments.serial,
         base_url=os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL),
         spec_dir=spec_dir,
+        as_of=arguments.as_of,
     )
     _write_atomically(output, data)
     print(f"{output} ({output_format.upper()}, {len(data):,} bytes)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,14 @@ class CodeError(LabelgenError):
 
 class RenderError(LabelgenError):
     """An output format could not be produced from the drawing."""
+
+
+class NotCompliantError(LabelgenError):
+    """The label breaks a rule marked `error`; `report` holds every finding (render with
+    draft=True to get a marked draft anyway)."""
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+        errors = [finding for finding in report.findings if finding.severity == "error"]
+        rules = ", ".join(sorted({finding.rule for finding in errors}))
+        super().__init__(f"the label is not compliant ({len(errors)} error(s): {rules})")

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from labelgen import codes
 from labelgen.badge import badge_height_mm, has_caption
+from labelgen.compliance.limits import net_quantity_min_height_mm
 from labelgen.errors import FontError, Problem, SpecError
 from labelgen.fonts import BOLD, REGULAR, font_face
 from labelgen.spec import Colors, LabelSpec
 from labelgen.templates import Box, GraphicSlot, Manifest, Template, TextSlot, load_template
 from labelgen.text import Line, Paragraph, Run, SetText, set_text
 from labelgen.traceability import DEFAULT_BASE_URL, trace_url
-from labelgen.units import classify_quantity, min_figure_height_mm
 from labelgen.wording import paragraphs_for
 
 OCOP_MARK_MIN_STARS = 3
@@ -266,7 +266,7 @@ def _legal_min_size_pt(slot: TextSlot, spec: LabelSpec, family: str) -> float:
     quantity = spec.product.net_quantity
     if "net_quantity" not in slot.content or quantity is None:
         return 0.0
-    needed_mm = min_figure_height_mm(classify_quantity(quantity.value, quantity.unit))
+    needed_mm = net_quantity_min_height_mm(quantity)
     cap_mm_per_pt = font_face(family, BOLD).cap_height_mm(1.0)
     size_pt = needed_mm / cap_mm_per_pt
     return round(size_pt * 4 + 0.4999) / 4  # up to the next 0.25 pt step

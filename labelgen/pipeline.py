@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from labelgen.errors import RenderError
+from labelgen.compliance import Report, check
+from labelgen.compliance.layout_rules import check_layout
+from labelgen.errors import NotCompliantError, RenderError
 from labelgen.export import DEFAULT_DPI, export_pdf, export_png, export_svg
 from labelgen.layout import Layout, layout_label
 from labelgen.spec import LabelSpec
@@ -25,10 +28,36 @@ def render(
     serial: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
     spec_dir: Path | None = None,
+    as_of: dt.date | None = None,
 ) -> bytes:
-    """The label described by `spec`, as the bytes of an SVG, PNG or PDF file."""
+    """The label described by `spec`, as the bytes of an SVG, PNG or PDF file.
+
+    A label with an `error` finding raises NotCompliantError carrying the report, unless
+    `draft` is set: then it is rendered with a DRAFT mark and without a traceability QR.
+    """
     layout = layout_label(spec, spec_dir=spec_dir, draft=draft, serial=serial, base_url=base_url)
+    if not draft:
+        report = check_label(spec, layout, as_of=as_of)
+        if not report.compliant:
+            raise NotCompliantError(report)
     return export_layout(layout, output_format, dpi=dpi)
+
+
+def check_label(spec: LabelSpec, layout: Layout, as_of: dt.date | None = None) -> Report:
+    """The compliance report of the spec and of the label as laid out."""
+    return check(spec, as_of=as_of, layout_findings=check_layout(layout, spec))
+
+
+def check_spec(
+    spec: LabelSpec,
+    *,
+    as_of: dt.date | None = None,
+    spec_dir: Path | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+) -> Report:
+    """Lay the label out and check it, without drawing it."""
+    layout = layout_label(spec, spec_dir=spec_dir, base_url=base_url)
+    return check_label(spec, layout, as_of=as_of)
 
 
 def export_layout(

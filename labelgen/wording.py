@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from labelgen.compliance.limits import MASS_UNITS_IN_G, VOLUME_UNITS_IN_ML, canonical_unit
 from labelgen.fonts import BOLD, REGULAR
 from labelgen.spec import LabelSpec
 from labelgen.text import Paragraph, Run
-from labelgen.units import classify_quantity
 
 NET_QUANTITY_HEADING_SCALE = 0.5
 ENGLISH_SCALE = 0.9  # English twins are set a little smaller: the law forbids them being larger
@@ -113,11 +113,13 @@ def _net_quantity(spec: LabelSpec) -> list[Paragraph]:
     text = net_quantity_text(spec)
     if quantity is None or text is None:
         return []
-    kind = classify_quantity(quantity.value, quantity.unit).kind
-    heading_vi, heading_en = {
-        "mass": ("Khối lượng tịnh", "Net weight"),
-        "volume": ("Thể tích thực", "Net volume"),
-    }.get(kind, ("Số lượng", "Quantity"))
+    unit = canonical_unit(quantity.unit)
+    if unit in MASS_UNITS_IN_G:
+        heading_vi, heading_en = "Khối lượng tịnh", "Net weight"
+    elif unit in VOLUME_UNITS_IN_ML:
+        heading_vi, heading_en = "Thể tích thực", "Net volume"
+    else:
+        heading_vi, heading_en = "Số lượng", "Quantity"
     heading = f"{heading_vi} / {heading_en}" if spec.bilingual else heading_vi
     # The heading is set smaller: only the figures and unit must reach the legal height.
     runs = (Run(f"{heading}: ", REGULAR, scale=NET_QUANTITY_HEADING_SCALE), Run(text, BOLD))

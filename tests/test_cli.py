@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "hat-sen-say.yaml"
+EXPIRED = ROOT / "examples" / "nem-expired-badge.yaml"
+AS_OF = "2026-11-28"
 
 
 def run_cli(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -35,7 +38,7 @@ def test_templates_lists_the_five_bundled_templates() -> None:
 @pytest.mark.parametrize("extension", ["svg", "png", "pdf"])
 def test_render_writes_the_format_of_the_extension(tmp_path: Path, extension: str) -> None:
     output = tmp_path / f"label.{extension}"
-    result = run_cli("render", str(EXAMPLE), "-o", str(output))
+    result = run_cli("render", str(EXAMPLE), "-o", str(output), "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     magic = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}[extension]
     assert output.read_bytes().startswith(magic)
@@ -43,7 +46,15 @@ def test_render_writes_the_format_of_the_extension(tmp_path: Path, extension: st
 
 def test_render_reads_stdin(tmp_path: Path) -> None:
     output = tmp_path / "label.svg"
-    result = run_cli("render", "-", "-o", str(output), stdin=EXAMPLE.read_text(encoding="utf-8"))
+    result = run_cli(
+        "render",
+        "-",
+        "-o",
+        str(output),
+        "--as-of",
+        AS_OF,
+        stdin=EXAMPLE.read_text(encoding="utf-8"),
+    )
     assert result.returncode == 0, result.stderr
     assert "Hạt sen sấy giòn" in output.read_text(encoding="utf-8")
 
@@ -81,3 +92,42 @@ def test_missing_file_exits_2() -> None:
     result = run_cli("render", "nope.yaml", "-o", "x.svg")
     assert result.returncode == 2
     assert "cannot read" in result.stderr
+
+
+def test_check_exits_0_for_a_compliant_spec_and_prints_json() -> None:
+    result = run_cli("check", str(EXAMPLE), "--json", "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report == {"compliant": True, "as_of": AS_OF, "findings": []}
+
+
+def test_check_reports_the_expired_certificate_and_exits_1() -> None:
+    result = run_cli("check", str(EXPIRED), "--as-of", AS_OF)
+    assert result.returncode == 1
+    assert "OCOP-CERT-EXPIRED" in result.stdout
+    assert "certification.valid_until" in result.stdout
+    assert "KHÔNG ĐẠT / NOT COMPLIANT" in result.stdout
+
+
+def test_render_refuses_a_non_compliant_label_and_writes_nothing(tmp_path: Path) -> None:
+    output = tmp_path / "nem.pdf"
+    result = run_cli("render", str(EXPIRED), "-o", str(output), "--as-of", AS_OF)
+    assert result.returncode == 1
+    assert "OCOP-CERT-EXPIRED" in result.stderr
+    assert not output.exists()
+
+
+def test_draft_renders_a_marked_label_without_a_qr(tmp_path: Path) -> None:
+    output = tmp_path / "nem.svg"
+    result = run_cli("render", str(EXPIRED), "-o", str(output), "--draft", "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    svg = output.read_text(encoding="utf-8")
+    assert "BẢN NHÁP / DRAFT" in svg
+    assert 'class="qr"' not in svg
+    assert "qr-placeholder" in svg
+
+
+def test_bad_as_of_date_exits_2() -> None:
+    result = run_cli("check", str(EXAMPLE), "--as-of", "28/11/2026")
+    assert result.returncode == 2
+    assert "YYYY-MM-DD" in result.stderr

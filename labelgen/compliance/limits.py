@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from labelgen import codes
 from labelgen.spec import NetQuantity
 
 # Circular 21/2014/TT-BKHCN: minimum height of the net-quantity figures and unit letters, by the
@@ -15,18 +16,16 @@ NET_QUANTITY_LARGE_HEIGHT_MM = 6.0  # above 1 kg or 1 L
 NET_QUANTITY_OTHER_HEIGHT_MM = 2.0  # length, area and counted goods
 QUANTITY_MARK_MIN_HEIGHT_MM = 3.0  # the optional "V" mark
 
-# GS1 symbol specification for QR codes on packs.
-QR_MODULE_MIN_MM = 0.396
-QR_MODULE_MAX_MM = 0.990
-QR_QUIET_ZONE_MODULES = 4
-
-# GS1 symbol specification for EAN-13 (80 to 200 % of the 0.330 mm nominal module).
-EAN_MODULE_NOMINAL_MM = 0.330
-EAN_MODULE_MIN_MM = 0.264
-EAN_MODULE_MAX_MM = 0.660
-EAN_BAR_HEIGHT_NOMINAL_MM = 22.85
-EAN_QUIET_ZONE_LEFT_MODULES = 11
-EAN_QUIET_ZONE_RIGHT_MODULES = 7
+# GS1 symbol specifications for QR codes and EAN-13 on packs: one source, the codes stage.
+QR_MODULE_MIN_MM = codes.QR_MODULE_MM_MIN
+QR_MODULE_MAX_MM = codes.QR_MODULE_MM_MAX
+QR_QUIET_ZONE_MODULES = codes.QR_QUIET_ZONE_MODULES
+EAN_MODULE_NOMINAL_MM = codes.EAN_MODULE_MM_NOMINAL
+EAN_MODULE_MIN_MM = codes.EAN_MODULE_MM_MIN
+EAN_MODULE_MAX_MM = codes.EAN_MODULE_MM_MAX
+EAN_BAR_HEIGHT_NOMINAL_MM = codes.EAN13_BAR_HEIGHT_MM_NOMINAL
+EAN_QUIET_ZONE_LEFT_MODULES = codes.EAN13_QUIET_LEFT_MODULES
+EAN_QUIET_ZONE_RIGHT_MODULES = codes.EAN13_QUIET_RIGHT_MODULES
 
 # Print-shop norms and food-label letter heights (secondary sources, hence warnings).
 SAFE_ZONE_MM = 3.0

@@ -1,0 +1,249 @@
+"""Layout-level rules: a Layout as drawn (sizes and positions in mm) → findings measured on the label itself."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from labelgen.compliance import limits
+from labelgen.compliance.catalogue import make_finding
+from labelgen.compliance.report import Finding
+from labelgen.fonts import font_face
+from labelgen.layout import Layout, TextBlock
+from labelgen.spec import LabelSpec
+from labelgen.templates import Box
+from labelgen.text import Line, Run
+from labelgen.wording import net_quantity_text
+
+
+def check_layout(layout: Layout, spec: LabelSpec) -> list[Finding]:
+    """Every geometric finding about the drawn label."""
+    findings: list[Finding] = []
+    for check in (
+        _net_quantity_height,
+        _foreign_text_size,
+        _minimum_text_size,
+        _text_overflow,
+        _safe_zone,
+        _qr_size,
+        _codes_kept_clear,
+        _ean_size,
+        _supplement_phrases,
+    ):
+        findings.extend(check(layout, spec))
+    return findings
+
+
+def _cap_height_mm(layout: Layout, run: Run, line: Line) -> float:
+    face = font_face(layout.font_family, run.weight, run.italic)
+    return face.cap_height_mm(line.font_size_pt * run.scale)
+
+
+def _net_quantity_height(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    quantity = spec.product.net_quantity
+    figures = net_quantity_text(spec)
+    if quantity is None or figures is None:
+        return
+    needed_mm = limits.net_quantity_min_height_mm(quantity)
+    for block in layout.texts:
+        for line in block.lines:
+            for run in line.runs:
+                if figures in run.text or run.text.strip() == figures.split("\u00a0")[0]:
+                    height_mm = _cap_height_mm(layout, run, line)
+                    if height_mm + 1e-6 < needed_mm:
+                        yield make_finding(
+                            "VN-LBL-NETQTY-HEIGHT",
+                            f"layout.{block.slot}",
+                            height_mm=round(height_mm, 2),
+                            min_height_mm=needed_mm,
+                            quantity=figures.replace("\u00a0", " "),
+                        )
+                    return
+
+
+def _foreign_text_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    vietnamese_pt: dict[str, float] = {}
+    for block in layout.texts:
+        for line in block.lines:
+            if line.language == "vi":
+                vietnamese_pt[line.field] = max(
+                    vietnamese_pt.get(line.field, 0.0), line.font_size_pt
+                )
+    reported: set[str] = set()
+    for block in layout.texts:
+        for line in block.lines:
+            twin = line.field.removesuffix("_en")
+            if line.language == "vi" or twin not in vietnamese_pt or line.field in reported:
+                continue
+            if line.font_size_pt > vietnamese_pt[twin] + 1e-6:
+                reported.add(line.field)
+                face = font_face(layout.font_family)
+                yield make_finding(
+                    "VN-LBL-FOREIGN-TEXT-SIZE",
+                    f"layout.{block.slot}",
+                    foreign_height_mm=round(face.cap_height_mm(line.font_size_pt), 2),
+                    vietnamese_height_mm=round(face.cap_height_mm(vietnamese_pt[twin]), 2),
+                )
+
+
+def _minimum_text_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    area_cm2 = layout.width_mm * layout.height_mm / 100
+    if area_cm2 < limits.SMALL_LABEL_AREA_CM2:
+        min_height_mm = limits.MIN_LETTER_HEIGHT_SMALL_LABEL_MM
+    else:
+        min_height_mm = limits.MIN_LETTER_HEIGHT_MM
+    for block in layout.texts:
+        smallest_mm = min(
+            (_cap_height_mm(layout, run, line) for line in block.lines for run in line.runs),
+            default=math.inf,
+        )
+        if smallest_mm + 1e-6 < min_height_mm:
+            yield make_finding(
+                "PRINT-MIN-TEXT-SIZE",
+                f"layout.{block.slot}",
+                height_mm=round(smallest_mm, 2),
+                min_height_mm=min_height_mm,
+            )
+
+
+def _text_overflow(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    for block in layout.texts:
+        if not block.text.fits:
+            yield make_finding("LAYOUT-TEXT-OVERFLOW", f"layout.{block.slot}")
+
+
+def text_extent(block: TextBlock) -> Box:
+    """The rectangle the block's lines really cover (it can exceed the slot when it overflows)."""
+    left_mm = min(block.line_x_mm(line) for line in block.lines)
+    right_mm = max(block.line_x_mm(line) + line.width_mm for line in block.lines)
+    bottom_mm = block.top_mm + block.text.height_mm
+    return Box(
+        x_mm=left_mm,
+        y_mm=block.top_mm,
+        width_mm=max(right_mm - left_mm, 1e-6),
+        height_mm=max(bottom_mm - block.top_mm, 1e-6),
+    )
+
+
+def _inset_from_trim_mm(layout: Layout, box: Box) -> float:
+    """How far the box stays inside the trim line (negative when it crosses it)."""
+    if layout.manifest.shape.kind == "circle":
+        radius_mm = layout.width_mm / 2
+        corners = [
+            (box.x_mm, box.y_mm),
+            (box.right_mm, box.y_mm),
+            (box.x_mm, box.bottom_mm),
+            (box.right_mm, box.bottom_mm),
+        ]
+        farthest_mm = max(math.dist((x, y), (radius_mm, radius_mm)) for x, y in corners)
+        return radius_mm - farthest_mm
+    return min(
+        box.x_mm,
+        box.y_mm,
+        layout.width_mm - box.right_mm,
+        layout.height_mm - box.bottom_mm,
+    )
+
+
+def _element_boxes(layout: Layout) -> Iterator[tuple[str, Box]]:
+    for block in layout.texts:
+        yield f"layout.{block.slot}", text_extent(block)
+    if layout.qr is not None:
+        inset_mm = layout.qr.quiet_zone_modules * layout.qr.module_mm
+        side_mm = layout.qr.symbol.size_modules * layout.qr.module_mm
+        yield (
+            "layout.qr",
+            Box(
+                x_mm=layout.qr.x_mm + inset_mm,
+                y_mm=layout.qr.y_mm + inset_mm,
+                width_mm=side_mm,
+                height_mm=side_mm,
+            ),
+        )
+    if layout.barcode is not None:
+        yield "layout.barcode", _barcode_bars(layout)
+
+
+def _barcode_bars(layout: Layout) -> Box:
+    barcode = layout.barcode
+    assert barcode is not None
+    symbol = barcode.symbol
+    return Box(
+        x_mm=barcode.x_mm + symbol.quiet_left_modules * barcode.module_mm,
+        y_mm=barcode.y_mm,
+        width_mm=len(symbol.modules) * barcode.module_mm,
+        height_mm=barcode.bar_height_mm,
+    )
+
+
+def _safe_zone(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    for field, box in _element_boxes(layout):
+        inset_mm = _inset_from_trim_mm(layout, box)
+        if inset_mm + 0.05 < layout.safe_mm:  # 0.05 mm: rounding of coordinates in the drawing
+            yield make_finding("PRINT-SAFE-ZONE", field, distance_mm=round(inset_mm, 2))
+
+
+def _qr_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    qr = layout.qr
+    if qr is None:
+        return
+    if not limits.QR_MODULE_MIN_MM - 1e-9 <= qr.module_mm <= limits.QR_MODULE_MAX_MM + 1e-9:
+        yield make_finding("GS1-QR-MODULE-SIZE", "layout.qr", module_mm=qr.module_mm)
+
+
+def _overlap(first: Box, second: Box) -> bool:
+    return (
+        first.x_mm < second.right_mm
+        and second.x_mm < first.right_mm
+        and first.y_mm < second.bottom_mm
+        and second.y_mm < first.bottom_mm
+    )
+
+
+def _codes_kept_clear(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    """No text may run into a code's quiet zone (overflowing text could)."""
+    text_boxes = [text_extent(block) for block in layout.texts]
+    if layout.qr is not None:
+        qr = layout.qr
+        zone = Box(x_mm=qr.x_mm, y_mm=qr.y_mm, width_mm=qr.size_mm, height_mm=qr.size_mm)
+        if any(_overlap(zone, box) for box in text_boxes):
+            yield make_finding("GS1-QR-QUIET-ZONE", "layout.qr", quiet_zone_modules=0)
+    if layout.barcode is not None:
+        barcode = layout.barcode
+        zone = Box(
+            x_mm=barcode.x_mm,
+            y_mm=barcode.y_mm,
+            width_mm=barcode.width_mm,
+            height_mm=barcode.bar_height_mm,
+        )
+        if any(_overlap(zone, box) for box in text_boxes):
+            yield make_finding(
+                "GS1-EAN-QUIET-ZONE", "layout.barcode", left_modules=0, right_modules=0
+            )
+
+
+def _ean_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    barcode = layout.barcode
+    if barcode is None:
+        return
+    module_mm = round(barcode.module_mm, 3)
+    min_bar_mm = limits.ean_min_bar_height_mm(barcode.module_mm)
+    module_ok = limits.EAN_MODULE_MIN_MM - 1e-6 <= module_mm <= limits.EAN_MODULE_MAX_MM + 1e-6
+    if not module_ok or barcode.bar_height_mm + 1e-6 < min_bar_mm:
+        yield make_finding(
+            "GS1-EAN-SIZE",
+            "layout.barcode",
+            module_mm=module_mm,
+            bar_height_mm=round(barcode.bar_height_mm, 2),
+            min_bar_height_mm=round(min_bar_mm, 2),
+        )
+
+
+def _supplement_phrases(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    if spec.product.category != "supplement":
+        return
+    printed = any(
+        line.field == "product.category" for block in layout.texts for line in block.lines
+    )
+    if not printed:
+        yield make_finding("VN-LBL-SUPPLEMENT-PHRASES", "layout.supplement_notice")
