@@ -201,12 +201,13 @@ def _overlap(first: Box, second: Box) -> bool:
 
 
 def _codes_kept_clear(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
-    """No text may run into a code's quiet zone (overflowing text could)."""
+    """No text, and no other code, may run into a code's quiet zone."""
     text_boxes = [text_extent(block) for block in layout.texts]
     if layout.qr is not None:
         qr = layout.qr
         zone = Box(x_mm=qr.x_mm, y_mm=qr.y_mm, width_mm=qr.size_mm, height_mm=qr.size_mm)
-        if any(_overlap(zone, box) for box in text_boxes):
+        others = text_boxes + ([_barcode_bars(layout)] if layout.barcode is not None else [])
+        if any(_overlap(zone, box) for box in others):
             yield make_finding("GS1-QR-QUIET-ZONE", "layout.qr", quiet_zone_modules=0)
     if layout.barcode is not None:
         barcode = layout.barcode

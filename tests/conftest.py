@@ -1,0 +1,153 @@
+"""Shared fixtures: the example labels on every bundled template, each rendered once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from imaging import open_png, rasterise_pdf
+from PIL import Image
+
+# The export module points fontconfig at the bundled fonts when it is imported, which must happen
+# before CairoSVG or WeasyPrint first load fontconfig: import it before anything renders.
+from labelgen.export import export_pdf, export_png, export_svg
+from labelgen.layout import Layout, layout_label
+from labelgen.spec import LabelSpec, parse_spec
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+FOOD_EXAMPLE = "hat-sen-say"
+HANDICRAFT_EXAMPLE = "chieu-dinh-yen"
+TEMPLATE_IDS = ("ocop-classic", "round-jar", "bottle-wrap", "back-panel", "hang-tag")
+BARCODE_TEMPLATE_IDS = frozenset({"bottle-wrap", "back-panel", "hang-tag"})
+
+
+def example_document(example: str) -> dict[str, Any]:
+    """The example spec `example` (a file name in examples/ without .yaml) as a fresh document."""
+    document = yaml.safe_load((EXAMPLES_DIR / f"{example}.yaml").read_text(encoding="utf-8"))
+    assert isinstance(document, dict)
+    return document
+
+
+def example_spec(example: str, template: str) -> LabelSpec:
+    """The example spec with its template replaced by `template`."""
+    document = example_document(example)
+    document["template"] = template
+    return parse_spec(document, base_dir=EXAMPLES_DIR)
+
+
+@dataclass
+class LabelCase:
+    """One example on one template, with its renders made on first use and then kept."""
+
+    example: str
+    template: str
+    _pngs: dict[float, bytes] = field(default_factory=dict, repr=False)
+    _pdf_rasters: dict[float, Image.Image] = field(default_factory=dict, repr=False)
+    _spec: LabelSpec | None = field(default=None, repr=False)
+    _layout: Layout | None = field(default=None, repr=False)
+    _pdf: bytes | None = field(default=None, repr=False)
+    _svg: bytes | None = field(default=None, repr=False)
+
+    @property
+    def case_id(self) -> str:
+        return f"{self.example}-on-{self.template}"
+
+    @property
+    def has_barcode_slot(self) -> bool:
+        return self.template in BARCODE_TEMPLATE_IDS
+
+    @property
+    def spec(self) -> LabelSpec:
+        if self._spec is None:
+            self._spec = example_spec(self.example, self.template)
+        return self._spec
+
+    @property
+    def layout(self) -> Layout:
+        if self._layout is None:
+            self._layout = layout_label(self.spec, spec_dir=EXAMPLES_DIR)
+        return self._layout
+
+    @property
+    def svg(self) -> bytes:
+        if self._svg is None:
+            self._svg = export_svg(self.layout)
+        return self._svg
+
+    @property
+    def pdf(self) -> bytes:
+        if self._pdf is None:
+            self._pdf = export_pdf(self.layout)
+        return self._pdf
+
+    def png(self, dpi: float) -> bytes:
+        if dpi not in self._pngs:
+            self._pngs[dpi] = export_png(self.layout, dpi)
+        return self._pngs[dpi]
+
+    def png_image(self, dpi: float) -> Image.Image:
+        return open_png(self.png(dpi))
+
+    def pdf_raster(self, dpi: float) -> Image.Image:
+        """The whole PDF page (bleed and crop marks included) rasterised by pdftoppm."""
+        if dpi not in self._pdf_rasters:
+            self._pdf_rasters[dpi] = rasterise_pdf(self.pdf, dpi)
+        return self._pdf_rasters[dpi]
+
+
+ALL_CASES = (
+    *(LabelCase(FOOD_EXAMPLE, template) for template in TEMPLATE_IDS),
+    LabelCase(HANDICRAFT_EXAMPLE, "hang-tag"),
+)
+CASES_BY_ID = {case.case_id: case for case in ALL_CASES}
+BARCODE_CASE_IDS = tuple(case.case_id for case in ALL_CASES if case.has_barcode_slot)
+
+
+@pytest.fixture(scope="session", params=list(CASES_BY_ID))
+def label_case(request: pytest.FixtureRequest) -> LabelCase:
+    """Each example/template pair; renders are shared by every test of the session."""
+    return CASES_BY_ID[request.param]
+
+
+@pytest.fixture(scope="session", params=list(BARCODE_CASE_IDS))
+def barcode_case(request: pytest.FixtureRequest) -> LabelCase:
+    """The pairs whose template has a slot for the EAN-13 barcode."""
+    return CASES_BY_ID[request.param]
+
+
+@pytest.fixture(scope="session")
+def label_cases() -> dict[str, LabelCase]:
+    """Every example/template pair by id (`<example>-on-<template>`)."""
+    return CASES_BY_ID
+
+
+@pytest.fixture(scope="session")
+def template_ids() -> tuple[str, ...]:
+    return TEMPLATE_IDS
+
+
+@pytest.fixture(scope="session")
+def barcode_template_ids() -> frozenset[str]:
+    """The templates that must carry an EAN-13 barcode."""
+    return BARCODE_TEMPLATE_IDS
+
+
+@pytest.fixture(scope="session")
+def examples_dir() -> Path:
+    return EXAMPLES_DIR
+
+
+@pytest.fixture(scope="session")
+def make_document() -> Callable[[str, str], dict[str, Any]]:
+    """A fresh, editable spec document: `make_document(example, template)`."""
+
+    def make(example: str, template: str) -> dict[str, Any]:
+        document = example_document(example)
+        document["template"] = template
+        return document
+
+    return make
