@@ -25,10 +25,16 @@ MAX_PNG_PIXELS = 60_000_000
 CUT_CONTOUR = "CutContour"
 
 
-class _NoFetching(URLFetcher):
-    """WeasyPrint's default fetcher reads file: URLs and the network; a label needs neither."""
+MAX_DATA_URI_CHARS = 3_000_000
+
+
+class _DataOnlyFetcher(URLFetcher):
+    """WeasyPrint's default fetcher reads file: URLs and the network; a label needs neither.
+    Only size-capped data: URIs (an embedded logo) are let through."""
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> object:  # type: ignore[override]
+        if url.startswith("data:") and len(url) <= MAX_DATA_URI_CHARS:
+            return super().fetch(url, headers)
         raise URLFetchingError(f"labelgen fetches no resources ({url[:40]})")
 
 
@@ -65,7 +71,7 @@ def export_pdf(layout: Layout) -> bytes:
         "html,body{margin:0;padding:0}svg{display:block}"
         f"</style></head><body>{svg}</body></html>"
     )
-    document = HTML(string=html, url_fetcher=_NoFetching())
+    document = HTML(string=html, url_fetcher=_DataOnlyFetcher())
     raw_pdf = document.write_pdf()
     if raw_pdf is None:
         raise RenderError("the PDF renderer returned nothing")
@@ -145,7 +151,10 @@ def _add_die_line(
     path = die_line_path(layout, left_pt, top_pt)
     stroke_pt = 0.25
     operators = f"q /GSCut gs /CSCut CS 1 SCN {stroke_pt} w {path} S Q\n"
-    page.contents_add(pikepdf.Stream(pdf, operators.encode("ascii")), prepend=False)
+    # WeasyPrint's content flips the y axis and never restores it: isolate it in q/Q so the
+    # die line is drawn in plain page coordinates.
+    page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+    page.contents_add(pikepdf.Stream(pdf, b"Q\n" + operators.encode("ascii")), prepend=False)
 
 
 def die_line_path(layout: Layout, left_pt: float, top_pt: float) -> str:

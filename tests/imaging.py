@@ -6,6 +6,7 @@ import io
 import subprocess
 from dataclasses import dataclass
 
+import pikepdf
 import zxingcpp
 from PIL import Image, ImageChops, ImageFilter
 
@@ -52,6 +53,16 @@ def rasterise_pdf(pdf: bytes, dpi: float) -> Image.Image:
         timeout=120,
     )
     return open_png(completed.stdout).convert("RGB")
+
+
+def trim_origin_px(pdf: bytes, dpi: float) -> tuple[int, int]:
+    """Where the TrimBox's top-left corner falls on the first page rasterised at `dpi`."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        page = document.pages[0]
+        media_top = float(page.mediabox[3])
+        media_left = float(page.mediabox[0])
+        left, _, _, top = (float(value) for value in page.obj.TrimBox)
+    return round((left - media_left) / 72 * dpi), round((media_top - top) / 72 * dpi)
 
 
 def pdf_text(pdf: bytes) -> str:

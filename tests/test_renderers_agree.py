@@ -8,7 +8,6 @@ PDF's 11 mm print margin fall on whole pixels and no resampling is needed to ali
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Iterator
@@ -16,9 +15,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cairosvg
-import pikepdf
 import pytest
-from imaging import compare_images, decode_codes, ink_bbox, on_white, open_png
+from imaging import (
+    compare_images,
+    decode_codes,
+    ink_bbox,
+    on_white,
+    open_png,
+    trim_origin_px,
+)
 from PIL import Image
 
 from labelgen.fonts import DEFAULT_FAMILY, MM_PER_PT
@@ -116,12 +121,7 @@ class PrintAndPngRenders:
         """The print PDF (drawn by WeasyPrint) rasterised by pdftoppm, cut at its TrimBox."""
         if case.case_id not in self._weasyprint:
             page_image = case.pdf_raster(DPI)
-            with pikepdf.open(io.BytesIO(case.pdf)) as pdf:
-                page = pdf.pages[0]
-                media_top = float(page.mediabox[3])
-                left, _, _, top = (float(value) for value in page.obj.TrimBox)
-            left_px = round(left / 72 * DPI)
-            top_px = round((media_top - top) / 72 * DPI)
+            left_px, top_px = trim_origin_px(case.pdf, DPI)
             width_px, height_px = label_size_px(case.layout)
             trimmed = page_image.crop((left_px, top_px, left_px + width_px, top_px + height_px))
             self._weasyprint[case.case_id] = trimmed
