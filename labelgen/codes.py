@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 # segno over qrcode: building the matrix of a version-5 Digital Link URL took 9.4 ms against
@@ -65,6 +66,7 @@ class QrSymbol:
         )
 
 
+@lru_cache(maxsize=1024)
 def make_qr(content: str) -> QrSymbol:
     """A QR Code (never micro QR) at error level M in the smallest version that holds `content`."""
     if not content:

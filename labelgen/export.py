@@ -10,8 +10,10 @@ from labelgen.fonts import use_bundled_fonts_only
 # Fontconfig must be pointed at the bundled fonts before CairoSVG or WeasyPrint first load it.
 use_bundled_fonts_only()
 
-import cairosvg  # noqa: E402
 import pikepdf  # noqa: E402
+from cairosvg.parser import Tree  # noqa: E402
+from cairosvg.surface import PNGSurface  # noqa: E402
+from PIL import Image  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetchingError  # noqa: E402
 
@@ -50,12 +52,25 @@ def export_png(layout: Layout, dpi: float = DEFAULT_DPI) -> bytes:
     pixels = (layout.width_mm / 25.4 * dpi) * (layout.height_mm / 25.4 * dpi)
     if pixels > MAX_PNG_PIXELS:
         raise RenderError(f"{dpi} dpi makes a {pixels / 1e6:.0f}-megapixel image; lower the dpi")
-    svg = draw_svg(layout, embed_fonts=False).encode("utf-8")
+    svg = draw_svg(layout, embed_fonts=False, pin_words=True).encode("utf-8")
     # Bytes in, no url=: CairoSVG then resolves nothing relative to a file or the network.
-    png = cairosvg.svg2png(bytestring=svg, dpi=dpi)
-    if not isinstance(png, bytes):
-        raise RenderError("the PNG renderer returned nothing")
-    return png
+    surface = PNGSurface(Tree(bytestring=svg), None, dpi)
+    canvas = surface.cairo
+    canvas.flush()
+    image = Image.frombuffer(
+        "RGBA",
+        (canvas.get_width(), canvas.get_height()),
+        bytes(canvas.get_data()),
+        "raw",
+        "BGRa",  # cairo keeps premultiplied BGRA in native (little-endian) order
+        canvas.get_stride(),
+        1,
+    )
+    output = io.BytesIO()
+    # Pillow rather than cairo's own writer: it records the dpi (pHYs) so layout programs size
+    # the image right, and zlib level 3 encodes about twice as fast for 10 % more bytes.
+    image.save(output, "PNG", dpi=(dpi, dpi), compress_level=3)
+    return output.getvalue()
 
 
 def export_pdf(layout: Layout) -> bytes:

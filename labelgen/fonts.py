@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ class FontFace:
         return self._width_units(text) / self.units_per_em * font_size_pt * MM_PER_PT
 
     def _width_units(self, text: str) -> int:
-        return _shaped_width_units(self, text)
+        return sum(glyph.advance_units for glyph in shape_text(self, text))
 
     @cached_property
     def woff2_base64(self) -> str:
@@ -95,18 +96,31 @@ class FontFace:
         return base64.b64encode(build_woff2(self.path)).decode("ascii")
 
 
+@dataclass(frozen=True)
+class ShapedGlyph:
+    """One glyph of a shaped run, in font units."""
+
+    glyph_id: int
+    advance_units: int
+    x_offset_units: int
+    y_offset_units: int
+
+
 @lru_cache(maxsize=65536)
-def _shaped_width_units(face: FontFace, text: str) -> int:
+def shape_text(face: FontFace, text: str) -> tuple[ShapedGlyph, ...]:
+    """The glyphs HarfBuzz sets for `text` in `face` (kerning off, see SHAPING_FEATURES)."""
     buffer = hb.Buffer()
     buffer.add_str(text)
     buffer.guess_segment_properties()
     hb.shape(face._hb_font, buffer, SHAPING_FEATURES)
-    return sum(position.x_advance for position in buffer.glyph_positions)
+    return tuple(
+        ShapedGlyph(info.codepoint, position.x_advance, position.x_offset, position.y_offset)
+        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True)
+    )
 
 
 def build_woff2(ttf_path: Path) -> bytes:
     """The TTF at `ttf_path` re-wrapped as WOFF2 (same glyphs, smaller file)."""
-    import io
 
     output = io.BytesIO()
     with TTFont(str(ttf_path)) as font:

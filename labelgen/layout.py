@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from labelgen import codes
@@ -152,6 +152,7 @@ def layout_label(
         if (block := _set_slot(name, slot, spec, family, x_scale, y_scale, serial)) is not None
     )
     texts = _keep_english_smaller(texts, manifest, spec, family, x_scale, y_scale, serial)
+    texts = _pull_up_followers(texts, manifest)
     graphics = {
         name: slot.box.scaled(x_scale, y_scale) for name, slot in manifest.graphic_slots.items()
     }
@@ -250,6 +251,7 @@ def _set_slot(
         min_size_pt=min_size_pt,
         leading=slot.leading,
         max_lines=slot.max_lines,
+        balance=slot.balance,
     )
     top_mm = box.y_mm
     if slot.valign == "middle":
@@ -296,6 +298,30 @@ def _keep_english_smaller(
     return tuple(
         smaller if block.slot == "product_name_en" and smaller else block for block in texts
     )
+
+
+FOLLOW_GAP_MM = 0.8
+
+
+def _pull_up_followers(texts: tuple[TextBlock, ...], manifest: Manifest) -> tuple[TextBlock, ...]:
+    """Move a slot marked `follows` up under the text it follows when that text came out shorter
+    than its box (a one-line name leaves no hole above its English twin)."""
+    by_slot = {block.slot: block for block in texts}
+    result = []
+    for block in texts:
+        leader = by_slot.get(manifest.text_slots[block.slot].follows or "")
+        if leader is not None and block.text.fits:
+            leader_bottom_mm = leader.top_mm + leader.text.height_mm + FOLLOW_GAP_MM
+            if leader_bottom_mm < block.top_mm:
+                box = Box(
+                    x_mm=block.box.x_mm,
+                    y_mm=leader_bottom_mm,
+                    width_mm=block.box.width_mm,
+                    height_mm=block.box.bottom_mm - leader_bottom_mm,
+                )
+                block = replace(block, box=box, top_mm=leader_bottom_mm)
+        result.append(block)
+    return tuple(result)
 
 
 def _embolden(paragraph: Paragraph) -> Paragraph:

@@ -82,6 +82,8 @@ class TextSlot(_Model):
     max_lines: int | None = Field(default=None, gt=0)
     color: Literal["text", "primary", "accent", "background", "muted"] = "text"
     leading: float = Field(default=1.18, ge=1.0, le=2.0)
+    balance: bool = False  # even out line lengths (headlines)
+    follows: str | None = None  # move up under this slot's text when it leaves room
 
     @model_validator(mode="after")
     def _sizes_in_order(self) -> TextSlot:
@@ -124,6 +126,13 @@ class Manifest(_Model):
     drawing: str = "label.svg.j2"
     text_slots: dict[str, TextSlot]
     graphic_slots: dict[str, GraphicSlot] = {}
+
+    @model_validator(mode="after")
+    def _followed_slots_exist(self) -> Manifest:
+        for name, slot in self.text_slots.items():
+            if slot.follows is not None and slot.follows not in self.text_slots:
+                raise ValueError(f"text slot {name} follows unknown slot {slot.follows}")
+        return self
 
     @model_validator(mode="after")
     def _known_graphics(self) -> Manifest:

@@ -69,21 +69,46 @@ def set_text(
     min_size_pt: float,
     leading: float = 1.18,
     max_lines: int | None = None,
+    balance: bool = False,
 ) -> SetText:
     """Set `paragraphs` at the largest size from max to min (in 0.25 pt steps) that fits the box.
 
     When nothing fits even at `min_size_pt`, the text is set at that floor and `fits` is False:
-    the caller reports it; the text is never cut.
+    the caller reports it; the text is never cut. `balance` evens out the lengths of a headline's
+    lines ("Hạt sen / sấy giòn" rather than "Hạt sen sấy / giòn").
     """
     size_pt = max_size_pt
     while True:
         attempt = _set_at(paragraphs, family, width_mm, size_pt, min_size_pt, leading)
         line_count_ok = max_lines is None or len(attempt.lines) <= max_lines
         if attempt.height_mm <= height_mm + 1e-6 and line_count_ok:
+            if balance and len(attempt.lines) > 1:
+                return _balance(paragraphs, family, width_mm, attempt, min_size_pt, leading)
             return attempt
         if size_pt - SIZE_STEP_PT < min_size_pt - 1e-9:
             return SetText(attempt.lines, attempt.font_size_pt, attempt.height_mm, fits=False)
         size_pt = round(size_pt - SIZE_STEP_PT, 4)
+
+
+def _balance(
+    paragraphs: Sequence[Paragraph],
+    family: str,
+    width_mm: float,
+    fitted: SetText,
+    min_size_pt: float,
+    leading: float,
+) -> SetText:
+    """The same text at the same size, broken at the narrowest width that keeps its line count."""
+    narrow_mm, wide_mm = width_mm / len(fitted.lines), width_mm
+    best = fitted
+    for _ in range(12):  # bisection to well under 0.1 mm
+        middle_mm = (narrow_mm + wide_mm) / 2
+        attempt = _set_at(paragraphs, family, middle_mm, fitted.font_size_pt, min_size_pt, leading)
+        if attempt.fits and len(attempt.lines) == len(fitted.lines):
+            best, wide_mm = attempt, middle_mm
+        else:
+            narrow_mm = middle_mm
+    return best
 
 
 def _set_at(
