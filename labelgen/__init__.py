@@ -4,13 +4,14 @@ from labelgen.errors import (
     CodeError,
     FontError,
     LabelgenError,
+    NotCompliantError,
     Problem,
     RenderError,
     SpecError,
     TemplateError,
 )
 from labelgen.layout import Layout, layout_label
-from labelgen.pipeline import export_layout, render
+from labelgen.pipeline import check_label, check_spec, export_layout, render
 from labelgen.spec import LabelSpec, load_spec, parse_spec
 from labelgen.templates import bundled_template_ids, load_template
 
@@ -20,11 +21,14 @@ __all__ = [
     "LabelSpec",
     "LabelgenError",
     "Layout",
+    "NotCompliantError",
     "Problem",
     "RenderError",
     "SpecError",
     "TemplateError",
     "bundled_template_ids",
+    "check_label",
+    "check_spec",
     "export_layout",
     "layout_label",
     "load_spec",
