@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from labelgen import codes
 from labelgen.badge import BadgeColors, draw_badge
+from labelgen.errors import TemplateError
 from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, font_face
 from labelgen.layout import BadgePlacement, BarcodePlacement, Layout, QrPlacement, TextBlock
 from labelgen.templates import Box
@@ -101,7 +102,13 @@ def _all_text(layout: Layout) -> str:
 
 def _render_drawing(layout: Layout, pin_words: bool) -> Markup:
     template = layout.template
-    drawing = _compiled_drawing(template.drawing_source, sandboxed=not template.bundled)
+    try:
+        drawing = _compiled_drawing(template.drawing_source, sandboxed=not template.bundled)
+    except jinja2.TemplateSyntaxError as error:
+        raise TemplateError(
+            f"template {template.folder.name}: {template.manifest.drawing} line {error.lineno}: "
+            f"{error.message}"
+        ) from None
     colors = layout.colors
     context = {
         "width_mm": layout.width_mm,
@@ -122,7 +129,12 @@ def _render_drawing(layout: Layout, pin_words: bool) -> Markup:
         "has_qr": layout.qr is not None,
         "has_barcode": layout.barcode is not None,
     }
-    return Markup(drawing.render(context))
+    try:
+        return Markup(drawing.render(context))
+    except jinja2.TemplateError as error:  # sandbox refusals and undefined names alike
+        raise TemplateError(
+            f"template {template.folder.name}: {template.manifest.drawing}: {error}"
+        ) from None
 
 
 @lru_cache(maxsize=64)
