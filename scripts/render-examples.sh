@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Renders every example spec to out/ as SVG, PNG and PDF. A spec that is not compliant is
-# refused by `labelgen render` (exit 1, report printed); it is then rendered as a marked draft.
+# refused by `labelgen render`; its report is shown once and it is rendered as a marked draft.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
 status=0
 for spec in examples/*.yaml; do
   name=$(basename "$spec" .yaml)
+  draft=()
+  suffix=""
+  .venv/bin/labelgen check "$spec" > "out/$name.report.txt"
+  case $? in
+    0) ;;
+    1) cat "out/$name.report.txt"
+       echo "  → $name is not compliant: rendering out/$name.draft.* instead"
+       draft=(--draft)
+       suffix=".draft" ;;
+    *) status=1; continue ;;
+  esac
   for format in svg png pdf; do
-    .venv/bin/labelgen render "$spec" -o "out/$name.$format"
-    code=$?
-    if [ "$code" -eq 1 ]; then
-      echo "  → $name is not compliant: writing out/$name.draft.$format instead"
-      .venv/bin/labelgen render "$spec" -o "out/$name.draft.$format" --draft || status=1
-    elif [ "$code" -ne 0 ]; then
-      status=1
-    fi
+    .venv/bin/labelgen render "$spec" -o "out/$name$suffix.$format" "${draft[@]}" || status=1
   done
 done
 exit $status
