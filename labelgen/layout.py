@@ -9,7 +9,7 @@ from labelgen import codes
 from labelgen.badge import badge_height_mm, has_caption
 from labelgen.compliance.limits import net_quantity_min_height_mm
 from labelgen.errors import FontError, Problem, SpecError
-from labelgen.fonts import BOLD, REGULAR, font_face
+from labelgen.fonts import BOLD, REGULAR, bundled_faces, font_face
 from labelgen.spec import Colors, LabelSpec
 from labelgen.templates import Box, GraphicSlot, Manifest, Template, TextSlot, load_template
 from labelgen.text import Line, Paragraph, Run, SetText, set_text
@@ -29,7 +29,6 @@ class TextBlock:
     text: SetText
     align: str
     color: str
-    min_size_pt: float
 
     def line_x_mm(self, line: Line) -> float:
         """Where `line` starts. Alignment is computed here from our own measurements, not left
@@ -197,9 +196,10 @@ def layout_label(
 def _check_glyphs(spec: LabelSpec, family: str) -> None:
     """Refuse text the bundled font cannot draw: a missing glyph would print as nothing."""
     try:
-        faces = [font_face(family, REGULAR), font_face(family, BOLD)]
+        font_face(family, REGULAR)
     except FontError as error:
         raise SpecError([Problem("brand.font", str(error))]) from None
+    faces = list(bundled_faces()[family].values())  # English twins use the italics
     problems = []
     for path, text in _spec_strings(spec.model_dump(mode="python")):
         missing = sorted({char for face in faces for char in face.missing_characters(text)})
@@ -260,7 +260,7 @@ def _set_slot(
         top_mm += box.height_mm - text.height_mm
     if not text.fits:
         top_mm = box.y_mm  # overflowing text grows downward from the slot's top, visibly
-    return TextBlock(name, box, top_mm, text, slot.align, slot.color, min_size_pt)
+    return TextBlock(name, box, top_mm, text, slot.align, slot.color)
 
 
 def _legal_min_size_pt(slot: TextSlot, spec: LabelSpec, family: str) -> float:
@@ -345,7 +345,10 @@ def _anchor(box: Box, slot: GraphicSlot, width_mm: float, height_mm: float) -> t
 
 
 def _place_qr(box: Box, slot: GraphicSlot, symbol: codes.QrSymbol) -> QrPlacement:
-    """The largest QR (quiet zone included) the box holds, modules capped at GS1's 0.990 mm."""
+    """The largest QR (quiet zone included) the box holds, modules capped at GS1's 0.990 mm.
+
+    A box too small for 0.396 mm modules still gets the code at the size it holds, never
+    spilling over its neighbours: the compliance step reports GS1-QR-MODULE-SIZE."""
     modules_with_quiet = symbol.size_modules + 2 * codes.QR_QUIET_ZONE_MODULES
     module_mm = min(box.width_mm, box.height_mm) / modules_with_quiet
     # Whole hundredths of a mm keep module edges on a printer-friendly grid and the SVG compact.
@@ -356,7 +359,9 @@ def _place_qr(box: Box, slot: GraphicSlot, symbol: codes.QrSymbol) -> QrPlacemen
 
 
 def _place_barcode(box: Box, symbol: codes.LinearSymbol) -> BarcodePlacement:
-    """The barcode at the largest magnification the box holds, within GS1's 80–200 %."""
+    """The barcode at the largest magnification the box holds, at most GS1's 200 %.
+
+    Under 80 % it is still drawn inside its box and the compliance step reports GS1-EAN-SIZE."""
     quiet_modules = symbol.quiet_left_modules + symbol.quiet_right_modules
     total_modules = len(symbol.modules) + quiet_modules
     nominal = codes.EAN_MODULE_MM_NOMINAL
