@@ -8,12 +8,13 @@ from pathlib import Path
 from labelgen import codes
 from labelgen.badge import badge_height_mm, has_caption
 from labelgen.compliance.limits import net_quantity_min_height_mm
-from labelgen.errors import FontError, Problem, SpecError
+from labelgen.errors import CodeError, FontError, Problem, SpecError
 from labelgen.fonts import BOLD, REGULAR, bundled_faces, font_face
+from labelgen.gtin import is_valid_gtin
 from labelgen.spec import Colors, LabelSpec
 from labelgen.templates import Box, GraphicSlot, Manifest, Template, TextSlot, load_template
 from labelgen.text import Line, Paragraph, Run, SetText, set_text
-from labelgen.traceability import DEFAULT_BASE_URL, trace_url
+from labelgen.traceability import DEFAULT_BASE_URL, check_qualifier, trace_url
 from labelgen.wording import paragraphs_for
 
 OCOP_MARK_MIN_STARS = 3
@@ -156,12 +157,19 @@ def layout_label(
         name: slot.box.scaled(x_scale, y_scale) for name, slot in manifest.graphic_slots.items()
     }
 
-    qr_content = trace_url(spec, base_url, serial)
+    if serial is not None:
+        check_qualifier(serial, "serial")  # given by the caller, so no spec rule would report it
+    try:
+        qr_content = trace_url(spec, base_url, serial)
+    except CodeError:
+        # A wrong GTIN check digit or batch characters: the spec-level GS1 rules report it with
+        # its reference, so the label is refused (or drafted) with every other finding in view.
+        qr_content = None
     qr = None
     if "qr" in graphics and qr_content is not None and not draft:
         qr = _place_qr(graphics["qr"], manifest.graphic_slots["qr"], codes.make_qr(qr_content))
     barcode = None
-    if "barcode" in graphics and spec.product.gtin:
+    if "barcode" in graphics and spec.product.gtin and is_valid_gtin(spec.product.gtin):
         symbol = codes.make_retail_barcode(spec.product.gtin)
         if symbol is not None:
             barcode = _place_barcode(graphics["barcode"], symbol)
