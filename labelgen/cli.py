@@ -35,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LabelgenError as error:
         print(f"labelgen: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (`labelgen check … | head`): stop quietly, as other tools do.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -62,6 +66,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
     templates = commands.add_parser("templates", help="list the bundled templates")
     templates.set_defaults(handler=_templates)
+
+    serve = commands.add_parser("serve", help="run the HTTP service and the designer page")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, metavar="N", help="render worker processes (2)")
+    serve.set_defaults(handler=_serve)
+
+    # Only argparse is imported here; each registry handler imports what it needs when it runs.
+    from labelgen.registry.commands import add_registry_commands, add_verify_command
+
+    add_registry_commands(commands)
+    add_verify_command(commands)
     return parser
 
 
@@ -73,6 +89,12 @@ def _positive_number(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be greater than 0")
     return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number from 1 to 65535")
+    return int(text)
 
 
 def _date(text: str) -> dt.date:
@@ -174,6 +196,36 @@ def _templates(arguments: argparse.Namespace) -> int:
             size = f"⌀ {manifest.width_mm:g} mm"
         print(f"{template_id:<14} {size:<16} {manifest.description.vi}")
         print(f"{'':<14} {'':<16} {manifest.description.en}")
+    return EXIT_OK
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    # Imported here so the other commands start without loading the web stack.
+    import uvicorn
+    from pydantic import ValidationError
+
+    from labelgen.service.app import create_app
+    from labelgen.service.settings import Settings
+
+    flags = {"host": arguments.host, "port": arguments.port, "render_workers": arguments.workers}
+    try:
+        settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        print(f"labelgen: invalid service settings: {problems}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        # On SIGTERM the renders in progress get their whole time limit to finish.
+        timeout_graceful_shutdown=int(settings.render_timeout_s) + 5,
+        server_header=False,
+        proxy_headers=False,
+    )
     return EXIT_OK
 
 

@@ -54,3 +54,92 @@ class NotCompliantError(LabelgenError):
         errors = [finding for finding in report.findings if finding.severity == "error"]
         rules = ", ".join(sorted({finding.rule for finding in errors}))
         super().__init__(f"the label is not compliant ({len(errors)} error(s): {rules})")
+
+
+class ServiceError(LabelgenError):
+    """A request the HTTP service cannot serve for a reason of its own (limits, load, workers)."""
+
+
+class RequestTooLargeError(ServiceError):
+    """A request body is larger than the service accepts; `limit_bytes` is that size."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        super().__init__(f"the request body is larger than {limit_bytes:,} bytes")
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    """A request body is not in a media type the route reads (a spec is sent as JSON)."""
+
+
+class MalformedBodyError(ServiceError):
+    """A request body cannot be read as the JSON document the route expects."""
+
+
+class ServiceBusyError(ServiceError):
+    """Every render worker is busy and the queue is full; try again after `retry_after_s`."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"the service is busy; try again in {retry_after_s} s")
+
+
+class ServiceUnavailableError(ServiceError):
+    """No render worker can take the request (starting, shutting down, or none left)."""
+
+    def __init__(self, reason: str, retry_after_s: int = 5) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(reason)
+
+
+class RenderTimeoutError(ServiceError):
+    """A render ran past its time limit; its worker was stopped and replaced."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        super().__init__(f"the render took longer than {limit_s:g} s and was stopped")
+
+
+class RenderFailedError(ServiceError):
+    """A render failed in its worker for a reason that is the service's fault (it is logged,
+    and the worker replaced); the client is told no more than that."""
+
+
+class LabelTooComplexError(ServiceError):
+    """A render needed more memory (or nesting) than a worker may use."""
+
+
+class WorkerStartError(ServiceError):
+    """The render workers could not be started (the service cannot serve renders)."""
+
+
+class RegistryError(LabelgenError):
+    """A certificate-registry operation cannot be done as asked."""
+
+
+class RegistryInputError(RegistryError):
+    """A value given to the registry is not valid; carries one problem per bad field."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(str(problem) for problem in self.problems))
+
+
+class AuthenticationError(RegistryError):
+    """An API key is missing, malformed, unknown or revoked."""
+
+
+class PermissionDeniedError(RegistryError):
+    """The caller's role may not do this (an anonymous caller, or the wrong role)."""
+
+
+class NotFoundError(RegistryError):
+    """No such record, or one that belongs to another producer (the two are not told apart)."""
+
+
+class ConflictError(RegistryError):
+    """The record clashes with one that exists (a certificate number or GTIN already taken)."""
+
+
+class SigningKeyError(RegistryError):
+    """No signing key can sign or verify: none active, a key file missing or unreadable."""

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from labelgen.errors import Problem, SpecError
+from labelgen.logos import LOGO_MAX_BYTES, sanitize_logo
 
 Category = Literal[
     "food",
@@ -42,7 +43,6 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 
 LOGO_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/svg+xml")
-LOGO_MAX_BYTES = 2_000_000
 
 
 class _Model(BaseModel):
@@ -51,8 +51,9 @@ class _Model(BaseModel):
 
 
 class Size(_Model):
-    width_mm: float = Field(gt=0, le=1000)
-    height_mm: float = Field(gt=0, le=1000)
+    # Below 10 mm no label carries its mandatory text; near zero the scaled slots vanish.
+    width_mm: float = Field(ge=10, le=1000)
+    height_mm: float = Field(ge=10, le=1000)
 
 
 class Colors(_Model):
@@ -310,7 +311,7 @@ def _embed_logo(document: dict[str, Any], base_dir: Path | None) -> Problem | No
             return Problem("brand.logo", "must be PNG, JPEG, WebP or SVG")
         if len(logo) > LOGO_MAX_BYTES * 4 // 3 + 100:
             return Problem("brand.logo", f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
-        return None
+        return _store_sanitized_logo(brand, logo)
     if logo.startswith("data:"):
         return Problem("brand.logo", "must be a base64 data: URI of PNG, JPEG, WebP or SVG")
     if base_dir is None or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", logo):
@@ -325,5 +326,14 @@ def _embed_logo(document: dict[str, Any], base_dir: Path | None) -> Problem | No
         return Problem("brand.logo", f"cannot read {logo}: {error.strerror}")
     if len(payload) > LOGO_MAX_BYTES:
         return Problem("brand.logo", f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
-    brand["logo"] = f"data:{media_type};base64," + base64.b64encode(payload).decode("ascii")
+    data_uri = f"data:{media_type};base64," + base64.b64encode(payload).decode("ascii")
+    return _store_sanitized_logo(brand, data_uri)
+
+
+def _store_sanitized_logo(brand: dict[str, Any], data_uri: str) -> Problem | None:
+    """Put the logo in the spec re-encoded as PNG (see labelgen.logos), or name what is wrong."""
+    try:
+        brand["logo"] = sanitize_logo(data_uri)
+    except SpecError as error:
+        return error.problems[0]
     return None

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from labelgen.errors import SpecError
 from labelgen.spec import add_months, load_spec, parse_spec
@@ -140,7 +141,7 @@ def test_add_months_clamps_to_month_end(start: dt.date, months: int, expected: d
 
 
 def test_logo_path_is_embedded_as_data_uri(tmp_path: Path) -> None:
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 20)
+    Image.new("RGB", (8, 6), "#0B6E4F").save(tmp_path / "logo.png")
     document = minimal_document()
     document["brand"]["logo"] = "logo.png"
     spec = parse_spec(document, base_dir=tmp_path)

@@ -112,11 +112,14 @@ def _text_overflow(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
             yield make_finding("LAYOUT-TEXT-OVERFLOW", f"layout.{block.slot}")
 
 
-def text_extent(block: TextBlock) -> Box:
+def text_extent(block: TextBlock, family: str) -> Box:
     """The rectangle the block's lines really cover (it can exceed the slot when it overflows)."""
     left_mm = min(block.line_x_mm(line) for line in block.lines)
     right_mm = max(block.line_x_mm(line) + line.width_mm for line in block.lines)
-    bottom_mm = block.top_mm + block.text.height_mm
+    # From the lines themselves: a block that does not fit reports an infinite height.
+    last = block.lines[-1]
+    descent_mm = font_face(family).descent_mm(last.font_size_pt)
+    bottom_mm = block.top_mm + last.baseline_mm + descent_mm
     return Box(
         x_mm=left_mm,
         y_mm=block.top_mm,
@@ -147,7 +150,7 @@ def _inset_from_trim_mm(layout: Layout, box: Box) -> float:
 
 def _element_boxes(layout: Layout) -> Iterator[tuple[str, Box]]:
     for block in layout.texts:
-        yield f"layout.{block.slot}", text_extent(block)
+        yield f"layout.{block.slot}", text_extent(block, layout.font_family)
     if layout.qr is not None:
         inset_mm = layout.qr.quiet_zone_modules * layout.qr.module_mm
         side_mm = layout.qr.symbol.size_modules * layout.qr.module_mm
@@ -202,7 +205,7 @@ def _overlap(first: Box, second: Box) -> bool:
 
 def _codes_kept_clear(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
     """No text, and no other code, may run into a code's quiet zone."""
-    text_boxes = [text_extent(block) for block in layout.texts]
+    text_boxes = [text_extent(block, layout.font_family) for block in layout.texts]
     if layout.qr is not None:
         qr = layout.qr
         zone = Box(x_mm=qr.x_mm, y_mm=qr.y_mm, width_mm=qr.size_mm, height_mm=qr.size_mm)

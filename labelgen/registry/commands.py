@@ -1,0 +1,565 @@
+"""Registry commands: `labelgen registry …` and `labelgen verify` arguments → registry calls, output, exit codes.
+
+Commands that act for an issuer or a producer read the API key from LABELGEN_API_KEY (an
+environment variable, not an argument, so it does not show in the process list or the shell
+history). Key management (`key`, `keys`) and `init` act as the operator, who has the database.
+Heavy imports happen inside the handlers, so `labelgen --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labelgen.errors import LabelgenError, RegistryError
+
+if TYPE_CHECKING:
+    from labelgen.registry.apikeys import Principal
+    from labelgen.registry.records import CertificateRecord
+    from labelgen.registry.service import Registry
+
+API_KEY_VARIABLE = "LABELGEN_API_KEY"
+BASE_URL_VARIABLE = "LABELGEN_BASE_URL"
+EXIT_OK = 0
+EXIT_NOT_VALID = 1
+
+
+def add_registry_commands(commands: Any) -> None:
+    """Add `registry` and its subcommands to the `labelgen` subparsers."""
+    registry = commands.add_parser(
+        "registry",
+        help="certificate registry: keys, certificates, products, batches, serials",
+        description="Administer the certificate registry (LABELGEN_DATABASE_URL, or the "
+        "embedded SQLite file under LABELGEN_DATA_DIR). Issuer and producer commands read "
+        f"the API key from {API_KEY_VARIABLE}.",
+    )
+    groups = registry.add_subparsers(dest="registry_command", required=True, metavar="COMMAND")
+    init = groups.add_parser("init", help="create or upgrade the registry database")
+    init.set_defaults(handler=_init)
+    _add_api_key_commands(groups)
+    _add_signing_key_commands(groups)
+    _add_certificate_commands(groups)
+    _add_product_commands(groups)
+    _add_batch_commands(groups)
+    _add_serial_commands(groups)
+    history = groups.add_parser("history", help="check the certificate history's hash chain")
+    history_commands = history.add_subparsers(dest="history_command", required=True)
+    history_commands.add_parser("verify", help="check the chain").set_defaults(
+        handler=_verify_history
+    )
+
+
+def add_verify_command(commands: Any) -> None:
+    """Add `verify URL`: check a code's signature offline with the published public keys."""
+    verify = commands.add_parser(
+        "verify",
+        help="check a QR code URL's signature offline",
+        description="Checks the Ed25519 signature (GS1 AI 8030) of a code with the public keys "
+        "alone. Exit 0 only for a valid signature; 1 for invalid-signature, unsigned or an "
+        "unknown key; 2 when the URL or the keys file cannot be read.",
+    )
+    verify.add_argument("url", help="the URL the QR code holds")
+    verify.add_argument(
+        "--keys",
+        metavar="FILE",
+        help="the published keys document (a path or a file:// URL); "
+        "default: the keys of the local registry",
+    )
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.set_defaults(handler=_verify)
+
+
+def _add_api_key_commands(groups: Any) -> None:
+    key = groups.add_parser("key", help="API keys for issuers and producers")
+    actions = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="make an API key; it is printed once")
+    create.add_argument("--role", required=True, choices=("issuer", "producer"))
+    create.add_argument("--producer", metavar="NAME", help="the producer the key acts for")
+    create.add_argument("--address", help="the producer's address, when it is new")
+    create.add_argument("--phone", help="the producer's phone, when it is new")
+    create.add_argument("--description", help="a note to tell keys apart")
+    create.set_defaults(handler=_create_api_key)
+    revoke = actions.add_parser("revoke", help="stop an API key from working")
+    revoke.add_argument("key_id", help="the key's id (the part after lgk_)")
+    revoke.set_defaults(handler=_revoke_api_key)
+
+
+def _add_signing_key_commands(groups: Any) -> None:
+    keys = groups.add_parser("keys", help="Ed25519 keys that sign the QR codes")
+    actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    actions.add_parser("rotate", help="make a new signing key").set_defaults(handler=_rotate)
+    retire = actions.add_parser("retire", help="stop a key from verifying (final)")
+    retire.add_argument("kid", help="the key id")
+    retire.set_defaults(handler=_retire)
+    listing = actions.add_parser("list", help="list the signing keys")
+    listing.add_argument("--json", action="store_true", help="print the public keys document")
+    listing.set_defaults(handler=_list_signing_keys)
+
+
+def _add_certificate_commands(groups: Any) -> None:
+    certificate = groups.add_parser("certificate", help="OCOP certificates (issuers)")
+    actions = certificate.add_subparsers(dest="certificate_command", required=True)
+    add = actions.add_parser("add", help="register a certificate")
+    add.add_argument("--certificate-no", required=True)
+    add.add_argument("--stars", required=True, type=int, choices=(3, 4, 5))
+    add.add_argument("--decision-no", required=True)
+    add.add_argument("--issued-by", required=True)
+    add.add_argument("--issued-on", required=True, metavar="YYYY-MM-DD")
+    add.add_argument("--valid-until", metavar="YYYY-MM-DD", help="default: 36 months on")
+    add.add_argument("--province")
+    add.add_argument("--producer", required=True, metavar="NAME")
+    add.add_argument("--address", required=True, help="the producer's address")
+    add.add_argument("--phone", help="the producer's phone")
+    add.add_argument("--product", required=True, metavar="NAME")
+    add.add_argument("--gtin", help="the product's GTIN")
+    add.set_defaults(handler=_add_certificate)
+    show = actions.add_parser("show", help="print a certificate")
+    show.add_argument("certificate_no")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_show_certificate)
+    for action, help_text in (
+        ("revoke", "revoke a certificate for good"),
+        ("suspend", "suspend a certificate"),
+        ("reinstate", "lift a suspension"),
+    ):
+        change = actions.add_parser(action, help=help_text)
+        change.add_argument("certificate_no")
+        change.add_argument("--reason", help="kept in the certificate's history")
+        change.set_defaults(handler=_change_status, action=action)
+    renew = actions.add_parser("renew", help="record a re-recognition")
+    renew.add_argument("certificate_no")
+    renew.add_argument("--decision-no", required=True)
+    renew.add_argument("--issued-on", required=True, metavar="YYYY-MM-DD")
+    renew.add_argument("--valid-until", metavar="YYYY-MM-DD", help="default: 36 months on")
+    renew.add_argument("--stars", type=int, choices=(3, 4, 5))
+    renew.add_argument("--issued-by")
+    renew.add_argument("--reason", help="kept in the certificate's history")
+    renew.set_defaults(handler=_renew_certificate)
+    history = actions.add_parser("history", help="print a certificate's history")
+    history.add_argument("certificate_no")
+    history.set_defaults(handler=_certificate_history)
+
+
+def _add_product_commands(groups: Any) -> None:
+    product = groups.add_parser("product", help="your products (producers)")
+    actions = product.add_subparsers(dest="product_command", required=True)
+    add = actions.add_parser("add", help="register a product")
+    add.add_argument("--name", required=True)
+    add.add_argument("--gtin")
+    add.set_defaults(handler=_add_product)
+    actions.add_parser("list", help="list your products").set_defaults(handler=_list_products)
+
+
+def _add_batch_commands(groups: Any) -> None:
+    batch = groups.add_parser("batch", help="production batches (producers)")
+    actions = batch.add_subparsers(dest="batch_command", required=True)
+    add = actions.add_parser("add", help="register a batch of one of your products")
+    add.add_argument("--product", required=True, metavar="GTIN", help="the product's GTIN")
+    add.add_argument("--code", required=True, help="the batch code (AI 10)")
+    add.add_argument("--manufactured-on", metavar="YYYY-MM-DD", help="NSX")
+    add.add_argument("--expires-on", metavar="YYYY-MM-DD", help="HSD")
+    add.set_defaults(handler=_add_batch)
+
+
+def _add_serial_commands(groups: Any) -> None:
+    serials = groups.add_parser("serials", help="unit serials (producers)")
+    actions = serials.add_subparsers(dest="serials_command", required=True)
+    allocate = actions.add_parser("allocate", help="give a batch new unique serials")
+    allocate.add_argument("--product", required=True, metavar="GTIN", help="the product's GTIN")
+    allocate.add_argument("--batch", required=True, metavar="CODE", help="the batch code")
+    allocate.add_argument("--count", required=True, type=int, metavar="N")
+    allocate.add_argument(
+        "--request-id", help="repeat it to get the same serials back instead of new ones"
+    )
+    allocate.add_argument(
+        "--base-url",
+        help=f"add each unit's signed QR URL under this base (or set {BASE_URL_VARIABLE})",
+    )
+    allocate.add_argument("--out", metavar="FILE.csv", help="write a CSV file (default: stdout)")
+    allocate.set_defaults(handler=_allocate_serials)
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _open_registry() -> Iterator[Registry]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from labelgen.registry.service import Registry
+    from labelgen.registry.settings import RegistrySettings
+
+    registry = Registry(RegistrySettings.from_environment())
+    try:
+        yield registry
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise RegistryError(
+            f"the registry database failed ({reason}); "
+            "run `labelgen registry init` if it was never set up"
+        ) from None
+    finally:
+        registry.close()
+
+
+def _principal(registry: Registry) -> Principal:
+    presented = os.environ.get(API_KEY_VARIABLE)
+    if not presented:
+        raise RegistryError(f"set {API_KEY_VARIABLE} to your API key to do this")
+    return registry.authenticate(presented)
+
+
+def _init(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        registry.migrate()
+        print(f"registry ready: {_safe_url(registry.settings.database_url)}")
+    return EXIT_OK
+
+
+def _create_api_key(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        new_key = registry.create_api_key(
+            arguments.role,
+            arguments.producer,
+            address=arguments.address,
+            phone=arguments.phone,
+            description=arguments.description,
+        )
+    holder = f"producer {new_key.producer_name}" if new_key.producer_name else "an issuer"
+    print(
+        f"API key {new_key.key_id} for {holder}; it is shown only now, store it safely:",
+        file=sys.stderr,
+    )
+    print(new_key.secret)
+    return EXIT_OK
+
+
+def _revoke_api_key(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        registry.revoke_api_key(arguments.key_id)
+    print(f"API key {arguments.key_id} revoked")
+    return EXIT_OK
+
+
+def _rotate(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        info = registry.rotate_signing_key()
+        print(f"signing key {info.kid} made; new codes are signed with it")
+        print(f"private key: {registry.settings.key_dir / (info.kid + '.pem')}")
+    return EXIT_OK
+
+
+def _retire(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        registry.retire_signing_key(arguments.kid)
+    print(f"signing key {arguments.kid} retired: codes signed with it no longer verify")
+    return EXIT_OK
+
+
+def _list_signing_keys(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        if arguments.json:
+            print(json.dumps(registry.public_keys_document(), indent=2))
+            return EXIT_OK
+        keys = registry.list_signing_keys()
+    if not keys:
+        print("no signing keys yet: make one with `labelgen registry keys rotate`")
+    for key in keys:
+        retired = f", retired {key.retired_at:%Y-%m-%d}" if key.retired_at else ""
+        signs = " (signs new codes)" if key.signs else ""
+        print(f"{key.kid}  {key.status}  created {key.created_at:%Y-%m-%d}{retired}{signs}")
+    return EXIT_OK
+
+
+def _add_certificate(arguments: argparse.Namespace) -> int:
+    from labelgen.registry.inputs import CertificateInput, parse_input
+
+    request = parse_input(
+        CertificateInput,
+        _without_none(
+            {
+                "certificate_no": arguments.certificate_no,
+                "stars": arguments.stars,
+                "decision_no": arguments.decision_no,
+                "issued_by": arguments.issued_by,
+                "issued_on": arguments.issued_on,
+                "valid_until": arguments.valid_until,
+                "province": arguments.province,
+                "producer": _without_none(
+                    {
+                        "name": arguments.producer,
+                        "address": arguments.address,
+                        "phone": arguments.phone,
+                    }
+                ),
+                "product": _without_none({"name": arguments.product, "gtin": arguments.gtin}),
+            }
+        ),
+    )
+    with _open_registry() as registry:
+        record = registry.register_certificate(_principal(registry), request)
+    print(_describe_certificate(record))
+    return EXIT_OK
+
+
+def _show_certificate(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        record = registry.get_certificate(arguments.certificate_no)
+    print(_to_json(record) if arguments.json else _describe_certificate(record))
+    return EXIT_OK
+
+
+def _change_status(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        principal = _principal(registry)
+        change = {
+            "revoke": registry.revoke_certificate,
+            "suspend": registry.suspend_certificate,
+            "reinstate": registry.reinstate_certificate,
+        }[arguments.action]
+        record = change(principal, arguments.certificate_no, arguments.reason)
+    print(_describe_certificate(record))
+    return EXIT_OK
+
+
+def _renew_certificate(arguments: argparse.Namespace) -> int:
+    from labelgen.registry.inputs import RenewalInput, parse_input
+
+    renewal = parse_input(
+        RenewalInput,
+        _without_none(
+            {
+                "decision_no": arguments.decision_no,
+                "issued_on": arguments.issued_on,
+                "valid_until": arguments.valid_until,
+                "stars": arguments.stars,
+                "issued_by": arguments.issued_by,
+            }
+        ),
+    )
+    with _open_registry() as registry:
+        record = registry.renew_certificate(
+            _principal(registry), arguments.certificate_no, renewal, arguments.reason
+        )
+    print(_describe_certificate(record))
+    return EXIT_OK
+
+
+def _certificate_history(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        entries = registry.certificate_history(_principal(registry), arguments.certificate_no)
+    for entry in entries:
+        reason = f" — {entry.reason}" if entry.reason else ""
+        print(
+            f"#{entry.sequence}  {entry.occurred_at:%Y-%m-%d %H:%M:%S}Z  {entry.action:<11}"
+            f"{entry.actor}  status {entry.state.get('status')}, {entry.state.get('stars')}★, "
+            f"valid until {entry.state.get('valid_until')}{reason}"
+        )
+    return EXIT_OK
+
+
+def _verify_history(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        report = registry.verify_history()
+    if report.intact:
+        print(f"history intact: {report.events_checked} events, head {report.head_hash}")
+        return EXIT_OK
+    print(f"history BROKEN ({len(report.problems)} problems):", file=sys.stderr)
+    for problem in report.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_NOT_VALID
+
+
+def _add_product(arguments: argparse.Namespace) -> int:
+    from labelgen.registry.inputs import ProductInput, parse_input
+
+    request = parse_input(
+        ProductInput, _without_none({"name": arguments.name, "gtin": arguments.gtin})
+    )
+    with _open_registry() as registry:
+        product = registry.register_product(_principal(registry), request)
+    print(f"product {product.name} (GTIN {product.gtin or 'none'}) of {product.producer}")
+    return EXIT_OK
+
+
+def _list_products(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        products = registry.list_products(_principal(registry))
+    for product in products:
+        print(f"{product.gtin or '-':<14}  {product.name}  ({product.producer})")
+    return EXIT_OK
+
+
+def _add_batch(arguments: argparse.Namespace) -> int:
+    from labelgen.registry.inputs import BatchInput, parse_input
+
+    request = parse_input(
+        BatchInput,
+        _without_none(
+            {
+                "code": arguments.code,
+                "manufactured_on": arguments.manufactured_on,
+                "expires_on": arguments.expires_on,
+            }
+        ),
+    )
+    with _open_registry() as registry:
+        batch = registry.register_batch(_principal(registry), arguments.product, request)
+    print(
+        f"batch {batch.code} of {batch.product.name}: NSX {batch.manufactured_on or '-'}, "
+        f"HSD {batch.expires_on or '-'}"
+    )
+    return EXIT_OK
+
+
+def _allocate_serials(arguments: argparse.Namespace) -> int:
+    from labelgen.registry.inputs import AllocationInput, parse_input
+
+    request = parse_input(
+        AllocationInput,
+        _without_none({"count": arguments.count, "request_id": arguments.request_id}),
+    )
+    base_url = arguments.base_url or os.environ.get(BASE_URL_VARIABLE)
+    with _open_registry() as registry:
+        principal = _principal(registry)
+        allocation = registry.allocate_serials(
+            principal, arguments.product, arguments.batch, request
+        )
+        urls = (
+            registry.signed_unit_urls(
+                principal, arguments.product, arguments.batch, allocation.serials, base_url
+            )
+            if base_url
+            else None
+        )
+    table = _serials_csv(allocation.serials, urls)
+    if arguments.out:
+        _write_atomically(Path(arguments.out), table.encode("utf-8"))
+        again = "" if allocation.created else " (the same as for this request id before)"
+        print(f"{len(allocation.serials)} serials{again} → {arguments.out}")
+    else:
+        sys.stdout.write(table)
+    return EXIT_OK
+
+
+def _verify(arguments: argparse.Namespace) -> int:
+    from labelgen.registry.verify import verify_offline
+
+    keys = _load_keys(arguments.keys)
+    result = verify_offline(arguments.url, keys)
+    code = result.code
+    if arguments.json:
+        print(
+            json.dumps(
+                {
+                    "status": result.status,
+                    "kid": result.kid,
+                    "detail": result.detail,
+                    "code": asdict(code),
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        label = {
+            "valid": "VALID signature",
+            "invalid-signature": "INVALID SIGNATURE",
+            "unsigned": "UNSIGNED",
+            "unknown-key": "UNKNOWN KEY",
+        }[result.status]
+        print(f"{label}: {result.detail}")
+        print(
+            f"  GTIN {code.gtin14 or '-'}  batch {code.batch or '-'}  serial {code.serial or '-'}"
+        )
+        if code.expiry_yymmdd:
+            print(f"  expiry (17) {code.expiry_yymmdd}")
+        if code.stars is not None:
+            print(f"  OCOP {code.stars}★, certificate {code.certificate_no}")
+    return EXIT_OK if result.status == "valid" else EXIT_NOT_VALID
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _load_keys(source: str | None) -> Any:
+    from labelgen.registry.signing import keys_from_document
+
+    if source is None:
+        with _open_registry() as registry:
+            return keys_from_document(registry.public_keys_document())
+    path = Path(source.removeprefix("file://")) if not source.startswith("http") else None
+    if path is None:
+        raise LabelgenError(
+            "--keys: give a file (or file:// URL); verify works offline and fetches nothing"
+        )
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LabelgenError(f"--keys: cannot read {path}: {error.strerror}") from None
+    except ValueError as error:
+        raise LabelgenError(f"--keys: {path} is not JSON: {error}") from None
+    try:
+        return keys_from_document(document)
+    except ValueError as error:
+        raise LabelgenError(f"--keys: {error}") from None
+
+
+def _serials_csv(serials: tuple[str, ...], urls: list[str] | None) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["serial", "url"] if urls else ["serial"])
+    for position, serial in enumerate(serials):
+        writer.writerow([serial, urls[position]] if urls else [serial])
+    return buffer.getvalue()
+
+
+def _describe_certificate(record: CertificateRecord) -> str:
+    gtin = f", GTIN {record.product.gtin}" if record.product.gtin else ""
+    return (
+        f"{record.certificate_no}  {record.status}  {record.stars}★ OCOP\n"
+        f"  product   {record.product.name}{gtin}\n"
+        f"  producer  {record.producer.name}, {record.producer.address}\n"
+        f"  decision  {record.decision_no} of {record.issued_on}, {record.issued_by}\n"
+        f"  valid     {record.issued_on} to {record.valid_until}"
+    )
+
+
+def _to_json(record: Any) -> str:
+    assert is_dataclass(record) and not isinstance(record, type)
+    return json.dumps(asdict(record), ensure_ascii=False, indent=2, default=_json_default)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _without_none(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if value is not None}
+
+
+def _safe_url(database_url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError as error:
+        raise LabelgenError(f"cannot write {path}: {error.strerror}") from None

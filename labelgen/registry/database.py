@@ -1,0 +1,99 @@
+"""Database access: a SQLAlchemy URL → a configured engine, and the Alembic migrations run against it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from labelgen.errors import RegistryError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Any fixed 64-bit number; every process that migrates the same PostgreSQL database waits on it.
+MIGRATION_LOCK_ID = 0x6C6162656C67656E
+
+
+def make_engine(database_url: str) -> Engine:
+    """An engine for `database_url`: SQLite (file made on demand) or PostgreSQL through psycopg 3."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        raise RegistryError(f"database URL {database_url!r} is not a SQLAlchemy URL") from None
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    if url.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise RegistryError(
+        f"database URL {database_url!r}: only sqlite:/// and postgresql+psycopg:// are supported"
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (the registry returns plain records)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def upgrade_database(database_url: str | Engine) -> None:
+    """Run every Alembic migration not yet applied; safe when several processes start at once."""
+    engine = database_url if isinstance(database_url, Engine) else make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            _run_migrations(connection)
+    except OperationalError as error:
+        raise RegistryError(f"cannot migrate the database: {error.orig}") from None
+    finally:
+        if not isinstance(database_url, Engine):
+            engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """The Alembic configuration of the registry, built in code (no alembic.ini to ship)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _run_migrations(connection: Connection) -> None:
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # Session-level, so it spans the transactions Alembic opens and commits.
+        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+        connection.commit()
+    try:
+        command.upgrade(alembic_config(connection), "head")
+        connection.commit()
+    finally:
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+            connection.commit()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own BEGIN is deferred, so two writers that both read first deadlock and one
+        # fails at once with "database is locked"; issuing BEGIN IMMEDIATE ourselves makes the
+        # second writer wait for the busy timeout instead.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,134 @@
+"""Render jobs: a Job (raw JSON body and query) → an Outcome (file, report or refusal), run inside a worker."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from typing import Any
+
+from labelgen.errors import (
+    CodeError,
+    LabelgenError,
+    MalformedBodyError,
+    NotCompliantError,
+    Problem,
+    SpecError,
+)
+from labelgen.pipeline import check_spec, render
+from labelgen.service.protocol import Job, Outcome
+from labelgen.spec import LabelSpec, parse_spec
+from labelgen.templates import bundled_template_ids
+
+logger = logging.getLogger(__name__)
+
+_FIELD_PREFIX = re.compile(r"^(?P<field>[a-z_]+(?:\.[a-z_]+)+): (?P<reason>.+)$", re.S)
+
+
+def run_job(job: Job) -> Outcome:
+    """Decode, parse and check or render; every failure becomes an Outcome, never an exception."""
+    try:
+        spec = parse_service_spec(decode_body(job.body))
+        if job.kind == "check":
+            report = check_spec(spec, as_of=job.as_of, base_url=job.base_url)
+            return Outcome("report", report=report)
+        data = render(
+            spec,
+            job.output_format,
+            dpi=job.dpi,
+            draft=job.draft,
+            serial=job.serial,
+            base_url=job.base_url,
+            as_of=job.as_of,
+        )
+        return Outcome("file", data=data, filename=download_name(spec, job.output_format))
+    except MalformedBodyError as error:
+        return Outcome("malformed-body", detail=str(error))
+    except SpecError as error:
+        return Outcome("invalid-spec", problems=tuple(error.problems))
+    except NotCompliantError as error:
+        return Outcome("not-compliant", report=error.report)
+    except CodeError as error:
+        return Outcome("invalid-spec", problems=(problem_from_message(str(error)),))
+    except LabelgenError as error:
+        return Outcome("cannot-render", detail=str(error))
+    except (MemoryError, RecursionError):
+        return Outcome("too-complex", retire_worker=True)
+    except Exception:
+        # Logged here, in the service's own output; the client is told only that it failed.
+        logger.exception("render job failed")
+        return Outcome("failed")
+
+
+def decode_body(body: bytes) -> dict[str, Any]:
+    """The JSON object in a request body (UTF-8, a BOM tolerated); MalformedBodyError otherwise."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise MalformedBodyError(f"the body is not UTF-8 (byte {error.start})") from None
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        raise MalformedBodyError(
+            f"the body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except (ValueError, RecursionError):
+        raise MalformedBodyError(
+            "the body is not acceptable JSON (NaN or Infinity, a number too long, "
+            "or nesting too deep)"
+        ) from None
+    if not isinstance(document, dict):
+        raise MalformedBodyError("the body must be a JSON object (the label spec)")
+    return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_service_spec(document: dict[str, Any]) -> LabelSpec:
+    """A LabelSpec from a document sent over HTTP: only bundled templates, logos only inline.
+
+    A template folder is a path on the server's disk, so over HTTP `template` must name a
+    bundled template; a logo must be a data: URI (parse_spec without base_dir refuses paths).
+    """
+    problems = []
+    template = document.get("template")
+    if template is not None and (not isinstance(template, str) or not _is_bundled(template)):
+        known = ", ".join(bundled_template_ids())
+        problems.append(
+            Problem(
+                "template",
+                f"must be one of the bundled templates ({known}); "
+                "template folders are accepted by the command line only",
+            )
+        )
+        document = {key: value for key, value in document.items() if key != "template"}
+    try:
+        spec = parse_spec(document)
+    except SpecError as error:
+        raise SpecError([*problems, *error.problems]) from None
+    if problems:
+        raise SpecError(problems)
+    return spec
+
+
+def _is_bundled(template: str) -> bool:
+    return unicodedata.normalize("NFC", template).strip() in bundled_template_ids()
+
+
+def problem_from_message(message: str) -> Problem:
+    """A CodeError's 'field.path: reason' message as a Problem (the whole text when unprefixed)."""
+    match = _FIELD_PREFIX.match(message)
+    if match is None:
+        return Problem("", message)
+    return Problem(match["field"], match["reason"])
+
+
+def download_name(spec: LabelSpec, output_format: str) -> str:
+    """An ASCII file name for the download: the product name without diacritics, slugged."""
+    name = spec.product.name.replace("đ", "d").replace("Đ", "D")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-").lower()[:60].strip("-")
+    return f"{slug or 'label'}.{output_format}"

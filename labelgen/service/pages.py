@@ -1,0 +1,315 @@
+"""The designer page at `/`, its static files under `/static/`, and the YAML reader it posts to.
+
+The page is rendered here with Jinja2 (autoescaped) from `web/templates/`, in Vietnamese or, with
+`?lang=en`, in English; every word it shows comes from `web/strings/<lang>.yaml`. Its script and
+style sheet are files served from `web/static/` (the page runs under `default-src 'self'`, so
+nothing is inline), plus the bundled Be Vietnam Pro web fonts, so the page needs no outside
+resource and works offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+from typing import Any, get_args
+
+import jinja2
+import yaml
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from labelgen.compliance.catalogue import FINISHING_PHRASES, ORIGIN_PHRASES
+from labelgen.errors import Problem, SpecError, TemplateError
+from labelgen.resources import bundled_dir
+from labelgen.service.headers import HTML_CSP
+from labelgen.service.problems import (
+    INVALID_SPEC,
+    REQUEST_TOO_LARGE,
+    field_problems,
+    problem_response,
+    spec_problem_response,
+)
+from labelgen.spec import LOGO_MAX_BYTES, Category, Colors, decode_document
+from labelgen.templates import Manifest, bundled_template_ids, load_template
+
+router = APIRouter()
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+STATIC_DIR = WEB_DIR / "static"
+LANGUAGES = ("vi", "en")
+DEFAULT_TEMPLATE = "ocop-classic"
+
+# A spec file holds text and at most one logo of LOGO_MAX_BYTES as base64 (4/3 larger).
+PARSE_MAX_BYTES = LOGO_MAX_BYTES * 4 // 3 + 256_000
+# Bounds on the YAML structure, checked on the parser's event stream before anything is built:
+# a label spec is a few dozen scalars three levels deep.
+PARSE_MAX_EVENTS = 20_000
+PARSE_MAX_DEPTH = 20
+
+# libyaml walks a file with a 2 MB logo in milliseconds, the pure-Python parser in seconds.
+_EVENT_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_SIZE_PREFIX = re.compile(r"^.*?(?:⌀\s*)?\d+(?:[.,]\d+)?\s*(?:×\s*\d+(?:[.,]\d+)?\s*)?mm\s*")
+
+_STATIC_MEDIA_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+}
+# The web fonts the page uses, served from the fonts bundled for labels.
+_WEB_FONTS = ("BeVietnamPro-Regular.woff2", "BeVietnamPro-Bold.woff2")
+# Static files change with a release, not between requests; a day keeps a phone on a slow line
+# from fetching them again on every visit.
+_STATIC_CACHE = "public, max-age=86400"
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def designer_page(lang: str = "vi") -> HTMLResponse:
+    """The label designer, in Vietnamese unless `lang=en`."""
+    language = lang if lang in LANGUAGES else "vi"
+    html = (
+        _environment()
+        .get_template("designer.html.j2")
+        .render(
+            lang=language,
+            other_lang="en" if language == "vi" else "vi",
+            t=ui_strings(language),
+            templates=_template_cards(language),
+            default_template=DEFAULT_TEMPLATE,
+            categories=get_args(Category),
+            origin_phrases=ORIGIN_PHRASES,
+            finishing_phrases=FINISHING_PHRASES,
+            colors=Colors().model_dump(),
+            logo_max_bytes=LOGO_MAX_BYTES,
+        )
+    )
+    return HTMLResponse(
+        html,
+        headers={
+            # The page loads only from this origin, plus blob: (the live preview) and data:
+            # (the logo thumbnail), as HTML_CSP allows.
+            "Content-Security-Policy": HTML_CSP,
+            "Cache-Control": "no-cache",
+            "Content-Language": language,
+        },
+    )
+
+
+@router.get("/static/{name:path}", include_in_schema=False)
+def static_file(name: str) -> Response:
+    """A file of the page (script, style sheet, icon, sample spec, web font), by exact name."""
+    path = _static_files().get(name)
+    if path is None:
+        # Answered as every other error of the service is (problem+json, 404).
+        raise HTTPException(status_code=404)
+    return FileResponse(
+        path,
+        media_type=_STATIC_MEDIA_TYPES[path.suffix],
+        headers={"Cache-Control": _STATIC_CACHE, "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.post("/designer/parse", include_in_schema=False)
+async def parse_yaml(request: Request) -> Response:
+    """A YAML spec file's text → the same document as JSON, for the page to fill its form from.
+
+    Only reads: `yaml.safe_load` builds plain data (no tags that run code), aliases are refused
+    (a few lines of them expand to gigabytes of JSON), and size and depth are bounded. The
+    document is not validated here; the page sends it on to the API, which names bad fields.
+    """
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > PARSE_MAX_BYTES:
+            return problem_response(
+                REQUEST_TOO_LARGE, f"a spec file may hold at most {PARSE_MAX_BYTES:,} bytes"
+            )
+    # Reading a file with a large embedded logo takes about a second of pure-Python parsing:
+    # off the event loop, so other requests are not held up.
+    return await run_in_threadpool(_parse_yaml_answer, bytes(raw))
+
+
+def _parse_yaml_answer(raw: bytes) -> Response:
+    try:
+        _check_yaml_shape(raw)
+        document = decode_document(raw, "spec.yaml")
+        if not isinstance(document, dict):
+            raise SpecError([Problem("", "the spec must be a mapping of fields (an object)")])
+        content = _jsonable(document)
+    except SpecError as error:
+        return spec_problem_response(error)
+    except ValueError as error:
+        return _whole_file_problem(str(error))
+    except RecursionError:
+        return _whole_file_problem("the spec file is nested too deeply")
+    return JSONResponse(content, headers={"Cache-Control": "no-store"})
+
+
+@cache
+def ui_strings(language: str) -> dict[str, Any]:
+    """Every word the page shows in `language`, from web/strings/<language>.yaml."""
+    text = (WEB_DIR / "strings" / f"{language}.yaml").read_text(encoding="utf-8")
+    strings: dict[str, Any] = yaml.safe_load(text)
+    return strings
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@cache
+def _static_files() -> dict[str, Path]:
+    """Every name /static/ answers, mapped to its file: an allow-list, so no path is ever built
+    from the request."""
+    files = {
+        path.relative_to(STATIC_DIR).as_posix(): path
+        for path in STATIC_DIR.rglob("*")
+        if path.is_file() and path.suffix in _STATIC_MEDIA_TYPES
+    }
+    fonts = bundled_dir("fonts")
+    for font in _WEB_FONTS:
+        if (fonts / font).is_file():
+            files[f"fonts/{font}"] = fonts / font
+    return files
+
+
+@cache
+def _template_cards(language: str) -> list[dict[str, Any]]:
+    """The bundled templates as the page shows them: name, size, description, outline."""
+    cards = []
+    # The default first: it is what most producers need, and what the page starts with.
+    ordered = sorted(bundled_template_ids(), key=lambda name: name != DEFAULT_TEMPLATE)
+    for template_id in ordered:
+        try:
+            manifest = load_template(template_id).manifest
+        except TemplateError:
+            continue  # a broken bundled template is a test failure, not a reason to lose the page
+        cards.append(
+            {
+                "id": template_id,
+                "name": ui_strings(language)["template_names"].get(template_id, manifest.name),
+                "description": _without_size(getattr(manifest.description, language)),
+                "size": _size_text(manifest),
+                "outline": _outline(manifest),
+            }
+        )
+    return cards
+
+
+def _without_size(description: str) -> str:
+    """A manifest's description without the name and size the card already shows.
+
+    "Nhãn mặt sau 80 × 120 mm — đầy đủ nội dung…" → "Đầy đủ nội dung…";
+    "Thẻ treo 55 × 90 mm cho hàng thủ công…" → "Cho hàng thủ công…".
+    """
+    _, dash, tail = description.partition(" — ")
+    if not dash:
+        tail = _SIZE_PREFIX.sub("", description, count=1)
+    tail = tail.strip()
+    return tail[:1].upper() + tail[1:] if tail else description
+
+
+def _size_text(manifest: Manifest) -> str:
+    if manifest.shape.kind == "circle":
+        return f"⌀ {manifest.width_mm:g} mm"
+    return f"{manifest.width_mm:g} × {manifest.height_mm:g} mm"
+
+
+def _outline(manifest: Manifest) -> dict[str, Any]:
+    """The template's shape scaled into a 48 × 48 box, for a small drawing on its card."""
+    scale = 44 / max(manifest.width_mm, manifest.height_mm)
+    width = manifest.width_mm * scale
+    height = manifest.height_mm * scale
+    outline: dict[str, Any] = {
+        "kind": manifest.shape.kind,
+        "x": round((48 - width) / 2, 2),
+        "y": round((48 - height) / 2, 2),
+        "width": round(width, 2),
+        "height": round(height, 2),
+        "radius": round(manifest.shape.corner_radius_mm * scale, 2),
+        "hole": None,
+    }
+    shape = manifest.shape
+    if shape.hole_center_mm is not None and shape.hole_diameter_mm is not None:
+        outline["hole"] = {
+            "cx": round(outline["x"] + shape.hole_center_mm[0] * scale, 2),
+            "cy": round(outline["y"] + shape.hole_center_mm[1] * scale, 2),
+            "r": round(shape.hole_diameter_mm * scale / 2, 2),
+        }
+    return outline
+
+
+def _check_yaml_shape(raw: bytes) -> None:
+    """Refuse aliases, deep nesting and huge documents by walking the parser's events, which
+    builds nothing and recurses nowhere. A syntax error is reported here too, worded as
+    decode_document words it, so that a malformed file is never handed to the recursive
+    pure-Python loader."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return
+    depth = 0
+    try:
+        for count, event in enumerate(yaml.parse(text, Loader=_EVENT_LOADER)):
+            if count > PARSE_MAX_EVENTS:
+                raise SpecError([Problem("", "the spec file is too long")])
+            if isinstance(event, yaml.AliasEvent):
+                raise SpecError([Problem("", "YAML aliases (*name) are not accepted")])
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > PARSE_MAX_DEPTH:
+                    raise SpecError([Problem("", "the spec file is nested too deeply")])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or "syntax error"
+        raise SpecError([Problem("", f"not valid YAML: {problem}{where}")]) from None
+
+
+def _jsonable(value: Any) -> Any:
+    """A YAML document as JSON data: dates as ISO text, keys as text, NFC strings."""
+    if isinstance(value, dict):
+        return {_key_text(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dt.date):  # a datetime is a date too
+        return value.isoformat()
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    raise ValueError("the spec file holds binary data or another value JSON cannot carry")
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, str | int | float | dt.date):
+        return key.isoformat() if isinstance(key, dt.date) else str(key)
+    raise ValueError("the spec file has a key that is not text")
+
+
+def _whole_file_problem(reason: str) -> Response:
+    return problem_response(INVALID_SPEC, reason, problems=field_problems([Problem("", reason)]))

@@ -1,0 +1,1 @@
+"""The API's routers, one per resource: labels, check, templates, health (and docs, problems)."""

@@ -1,0 +1,56 @@
+"""Service settings: LABELGEN_* environment variables and command-line overrides → a validated Settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from labelgen.logos import DEFAULT_MAX_PIXELS
+from labelgen.traceability import DEFAULT_BASE_URL
+
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[!-~]*)?$")]
+
+
+class Settings(BaseSettings):
+    """What one running service is allowed to do; built when the app is created, not at import.
+
+    Every field can be set by an environment variable named after it with the `LABELGEN_` prefix
+    (`LABELGEN_RENDER_WORKERS=4`); `labelgen serve` flags override those.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LABELGEN_", frozen=True, extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    base_url: HttpsUrl = Field(
+        default=DEFAULT_BASE_URL,
+        description="where the traceability QR codes point (a spec's own base_url wins)",
+    )
+    max_body_bytes: int = Field(
+        default=4_000_000,
+        ge=1_000,
+        description="larger request bodies are answered 413 before they are read",
+    )
+    max_logo_pixels: int = Field(default=DEFAULT_MAX_PIXELS, ge=10_000, le=100_000_000)
+    render_workers: int = Field(default=2, ge=1, le=64, description="render worker processes")
+    render_timeout_s: float = Field(
+        default=20.0, gt=0, le=600, description="a render running longer is stopped (504)"
+    )
+    render_memory_mb: int = Field(
+        default=1536, ge=256, description="address-space limit of each render worker"
+    )
+    max_queue: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="renders allowed to wait for a worker; more are answered 429",
+    )
+    queue_timeout_s: float = Field(
+        default=30.0, gt=0, description="longest wait for a free worker before answering 503"
+    )
+    worker_max_tasks: int = Field(
+        default=1000, ge=1, description="renders a worker serves before it is replaced"
+    )
+    worker_start_timeout_s: float = Field(default=90.0, gt=0)

@@ -1,0 +1,1117 @@
+// The OCOP label designer: the form becomes a label spec, which is sent to the API for a live
+// preview and a compliance check; findings are shown next to the fields they concern.
+// Plain script, no framework: the page runs under `default-src 'self'`, so nothing here may rely
+// on inline code, and it must work without any outside resource.
+"use strict";
+
+(function () {
+  const API = {
+    labels: "/api/v1/labels",
+    check: "/api/v1/check",
+    parseYaml: "/designer/parse",
+    example: "/static/example.json",
+  };
+  const PREVIEW_DELAY_MS = 400;
+  // Waiting longer than this for a busy server is worse than telling the producer it is busy.
+  const MAX_RETRY_WAIT_MS = 5000;
+  const STORAGE_KEY = "labelgen.designer.spec";
+  const LOGO_TYPES = ["image/png", "image/jpeg", "image/webp", "image/svg+xml"];
+
+  const form = document.getElementById("designer");
+  const T = JSON.parse(document.getElementById("ui-strings").textContent);
+  const LANG = form.dataset.lang;
+  const LOGO_MAX_BYTES = Number(form.dataset.logoMaxBytes);
+
+  const els = {
+    status: document.getElementById("status"),
+    statusText: document.getElementById("status-text"),
+    statusSub: document.getElementById("status-sub"),
+    mobileStatus: document.getElementById("mobile-status"),
+    stage: document.getElementById("preview-stage"),
+    previewImage: document.getElementById("preview-image"),
+    previewEmpty: document.getElementById("preview-empty"),
+    previewEmptyText: document.getElementById("preview-empty-text"),
+    summarySection: document.getElementById("summary"),
+    previewNote: document.getElementById("preview-note"),
+    layoutFindings: document.getElementById("layout-findings"),
+    generalFindings: document.getElementById("general-findings"),
+    summary: document.getElementById("summary-list"),
+    downloads: document.getElementById("downloads"),
+    downloadNote: document.getElementById("download-note"),
+    downloadButtons: Array.from(document.querySelectorAll("button.download")),
+    message: document.getElementById("toolbar-message"),
+    specFile: document.getElementById("spec-file"),
+    logoFile: document.getElementById("f-brand-logo"),
+    logoThumb: document.getElementById("logo-thumb"),
+    logoImage: document.getElementById("logo-image"),
+    logoRemove: document.getElementById("logo-remove"),
+    languages: document.getElementById("f-languages"),
+    certified: document.getElementById("f-certified"),
+    certificationFields: document.getElementById("certification-fields"),
+    category: document.getElementById("f-product-category"),
+    shelfValue: document.getElementById("f-shelf-life"),
+    shelfUnit: document.getElementById("f-shelf-life-unit"),
+  };
+
+  // The spec last loaded from a file: fields the form does not show (size, font, …) are kept
+  // from it, so opening and saving a file never loses anything.
+  let baseDoc = {};
+  let logoUri = null;
+  // Problems found in the browser itself (an unreadable date or logo in a loaded file); they
+  // stay until the field is edited.
+  let localProblems = [];
+  // Each change gets a number; an answer to an older request is dropped, so a slow reply can
+  // never overwrite a newer one.
+  let generation = 0;
+  let inflight = null;
+  let debounceTimer = null;
+  let previewUrl = null;
+  // What the last check said, for the download buttons: "empty", "invalid", "errors",
+  // "compliant" or "unknown" (the server could not be reached).
+  let verdict = { state: "empty", errors: 0 };
+
+  // ---------------------------------------------------------------- small helpers
+
+  function format(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, key) {
+      return key in values ? String(values[key]) : whole;
+    });
+  }
+
+  // A message that depends on a count: {one, other}, as English needs ("1 error", "2 errors").
+  function counted(message, n) {
+    return format(n === 1 ? message.one : message.other, { n: n });
+  }
+
+  function clone(value) {
+    return JSON.parse(JSON.stringify(value));
+  }
+
+  function getPath(object, path) {
+    let node = object;
+    for (const key of path.split(".")) {
+      if (node === null || typeof node !== "object" || !(key in node)) {
+        return undefined;
+      }
+      node = node[key];
+    }
+    return node;
+  }
+
+  function setPath(object, path, value) {
+    const keys = path.split(".");
+    let node = object;
+    for (const key of keys.slice(0, -1)) {
+      if (node[key] === null || typeof node[key] !== "object" || Array.isArray(node[key])) {
+        node[key] = {};
+      }
+      node = node[key];
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+
+  function deletePath(object, path) {
+    const keys = path.split(".");
+    const parent = keys.length > 1 ? getPath(object, keys.slice(0, -1).join(".")) : object;
+    if (parent !== null && typeof parent === "object") {
+      delete parent[keys[keys.length - 1]];
+    }
+  }
+
+  // Drop objects left empty by cleared fields: an empty `origin: {}` would be reported as
+  // missing its phrase, when the producer meant "no origin yet".
+  function prune(value) {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      return value;
+    }
+    for (const key of Object.keys(value)) {
+      const child = prune(value[key]);
+      if (child !== null && typeof child === "object" && !Array.isArray(child) &&
+          Object.keys(child).length === 0) {
+        delete value[key];
+      }
+    }
+    return value;
+  }
+
+  // A file name from the product name: "Hạt sen sấy giòn" → "hat-sen-say-gion".
+  function slug(text) {
+    const plain = (text || "")
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/[đĐ]/g, "d")
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "");
+    return plain.slice(0, 60) || "nhan-ocop";
+  }
+
+  function say(text) {
+    els.message.textContent = text;
+  }
+
+  function saveBlob(blob, name) {
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    // Revoking at once can cancel the download in some browsers; a minute is plenty.
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  function fileNameFrom(response, fallback) {
+    const header = response.headers.get("Content-Disposition") || "";
+    const encoded = header.match(/filename\*\s*=\s*UTF-8''([^;]+)/i);
+    if (encoded) {
+      try {
+        return decodeURIComponent(encoded[1].trim());
+      } catch (error) {
+        return fallback;
+      }
+    }
+    const plain = header.match(/filename\s*=\s*"?([^";]+)"?/i);
+    return plain ? plain[1].trim() : fallback;
+  }
+
+  // ---------------------------------------------------------------- form ↔ spec
+
+  function pathInputs() {
+    return Array.from(form.querySelectorAll("[data-path]"));
+  }
+
+  function readValue(input) {
+    if (input.type === "radio" && !input.checked) {
+      return undefined;
+    }
+    let text = input.value.trim();
+    if ("compact" in input.dataset) {
+      // GTINs are often typed in groups ("893 6012 34567 4"); the spec wants the digits.
+      text = text.replace(/[\s-]+/g, "");
+    }
+    if (text === "") {
+      return null;
+    }
+    if (input.dataset.type === "number" || input.dataset.type === "int") {
+      const number = Number(text.replace(",", "."));
+      return Number.isFinite(number) ? number : text;
+    }
+    return text;
+  }
+
+  function sameColour(before, after) {
+    return typeof before === "string" && typeof after === "string" &&
+      before.toLowerCase() === after.toLowerCase();
+  }
+
+  function buildSpec() {
+    const spec = clone(baseDoc);
+    const values = new Map();
+    for (const input of pathInputs()) {
+      if (input.matches(":disabled")) {
+        continue;
+      }
+      const value = readValue(input);
+      if (input.type === "color" && sameColour(getPath(baseDoc, input.dataset.path), value)) {
+        // A colour input always answers in lower case; keep the file's own spelling.
+        continue;
+      }
+      if (value === undefined) {
+        if (!values.has(input.dataset.path)) {
+          values.set(input.dataset.path, null);
+        }
+      } else {
+        values.set(input.dataset.path, value);
+      }
+    }
+    for (const [path, value] of values) {
+      if (value === null) {
+        deletePath(spec, path);
+      } else {
+        setPath(spec, path, value);
+      }
+    }
+
+    const template = form.querySelector("input[data-template]:checked");
+    if (template) {
+      spec.template = template.value;
+    }
+    if (els.languages.checked) {
+      spec.languages = ["vi", "en"];
+    } else {
+      delete spec.languages;
+    }
+
+    if (expiryMode() === "date") {
+      deletePath(spec, "product.shelf_life");
+    } else {
+      deletePath(spec, "product.expires_on");
+      deletePath(spec, "product.shelf_life");
+      const amount = els.shelfValue.value.trim();
+      if (amount !== "") {
+        const shelfLife = {};
+        shelfLife[els.shelfUnit.value] = Number.isFinite(Number(amount)) ? Number(amount) : amount;
+        setPath(spec, "product.shelf_life", shelfLife);
+      }
+    }
+
+    if (!els.certified.checked) {
+      delete spec.certification;
+    } else if (spec.certification && !spec.certification.scheme) {
+      spec.certification.scheme = "OCOP";
+    }
+
+    if (logoUri) {
+      setPath(spec, "brand.logo", logoUri);
+    } else {
+      deletePath(spec, "brand.logo");
+    }
+    return prune(spec);
+  }
+
+  function setInputValue(input, value) {
+    if (input.type === "radio") {
+      // Without a value the form's default choice stays (4 stars when certification is
+      // switched on later); a spec with a certification but no stars is handled by the caller.
+      if (value !== undefined && value !== null) {
+        input.checked = String(value) === input.value;
+      }
+      return true;
+    }
+    if (input.type === "color") {
+      input.value = typeof value === "string" && /^#[0-9a-f]{6}$/i.test(value)
+        ? value.toLowerCase() : input.defaultValue;
+      return true;
+    }
+    const text = value === undefined || value === null ? "" : String(value);
+    if (input.tagName === "SELECT" && text !== "" &&
+        !Array.from(input.options).some(function (option) { return option.value === text; })) {
+      // Keep a value the list does not offer (an old origin phrase, a misspelt category):
+      // the check then explains what is wrong with it, instead of it vanishing.
+      input.add(new Option(text, text));
+    }
+    input.value = text;
+    // A date or number input silently refuses what it cannot hold ("20/11/2026", "200g");
+    // say so rather than lose it.
+    return input.value === text;
+  }
+
+  function fillForm(doc) {
+    baseDoc = clone(doc);
+    localProblems = [];
+    form.reset();
+    for (const input of pathInputs()) {
+      const value = getPath(doc, input.dataset.path);
+      if (!setInputValue(input, value)) {
+        localProblems.push({
+          field: input.dataset.path,
+          reason: format(T.value_unreadable, { value: String(value) }),
+          local: true,
+        });
+      }
+    }
+
+    const template = form.querySelector(
+      "input[data-template][value=\"" + CSS.escape(String(doc.template || "")) + "\"]");
+    if (template) {
+      template.checked = true;
+    }
+    els.languages.checked = Array.isArray(doc.languages) && doc.languages.includes("en");
+
+    const shelfLife = getPath(doc, "product.shelf_life");
+    if (shelfLife && typeof shelfLife === "object") {
+      setExpiryMode("shelf");
+      const unit = "days" in shelfLife && !("months" in shelfLife) ? "days" : "months";
+      els.shelfUnit.value = unit;
+      els.shelfValue.value = shelfLife[unit] === undefined ? "" : String(shelfLife[unit]);
+    } else {
+      setExpiryMode("date");
+      els.shelfValue.value = "";
+    }
+
+    els.certified.checked = Boolean(doc.certification);
+    if (doc.certification && doc.certification.stars === undefined) {
+      // form.reset() ticked the default star; a loaded spec without stars must say so.
+      for (const star of form.querySelectorAll("input[name='certification.stars']")) {
+        star.checked = false;
+      }
+    }
+
+    const logo = getPath(doc, "brand.logo");
+    if (typeof logo === "string" && logo.startsWith("data:")) {
+      setLogo(logo);
+    } else {
+      setLogo(null);
+      if (typeof logo === "string") {
+        // A logo named by file path cannot travel with the form; ask for the image instead.
+        localProblems.push({ field: "brand.logo", reason: T.logo_path, local: true });
+      }
+    }
+    deletePath(baseDoc, "brand.logo");
+    syncFormState();
+  }
+
+  function resetForm() {
+    baseDoc = {};
+    localProblems = [];
+    form.reset();
+    setLogo(null);
+    setExpiryMode("date");
+    syncFormState();
+  }
+
+  function expiryMode() {
+    const checked = form.querySelector("input[name='expiry-mode']:checked");
+    return checked ? checked.value : "date";
+  }
+
+  function setExpiryMode(mode) {
+    for (const radio of form.querySelectorAll("input[name='expiry-mode']")) {
+      radio.checked = radio.value === mode;
+    }
+  }
+
+  // Shows and hides what depends on other answers: English twins on bilingual labels, the
+  // fields of one product group, the certification details, the chosen expiry form.
+  function syncFormState() {
+    form.classList.toggle("is-bilingual", els.languages.checked);
+
+    const category = els.category.value;
+    for (const field of form.querySelectorAll("[data-show-for]")) {
+      const wanted = field.dataset.showFor.split(" ").includes(category);
+      const filled = Array.from(field.querySelectorAll("[data-path]")).some(function (input) {
+        return input.value.trim() !== "";
+      });
+      field.hidden = !wanted && !filled && !field.classList.contains("has-findings");
+    }
+
+    const certified = els.certified.checked;
+    els.certificationFields.disabled = !certified;
+    els.certificationFields.hidden = !certified;
+
+    const mode = expiryMode();
+    for (const part of form.querySelectorAll("[data-expiry]")) {
+      part.hidden = part.dataset.expiry !== mode;
+    }
+
+    for (const chip of form.querySelectorAll(".color-chip")) {
+      const input = chip.querySelector("input[type='color']");
+      chip.querySelector("[data-color-value]").textContent = input.value.toUpperCase();
+    }
+  }
+
+  // ---------------------------------------------------------------- logo
+
+  function setLogo(uri) {
+    logoUri = uri;
+    els.logoThumb.hidden = !uri;
+    els.logoRemove.hidden = !uri;
+    if (uri) {
+      els.logoImage.src = uri;
+    } else {
+      els.logoImage.removeAttribute("src");
+    }
+  }
+
+  // Some systems give no type for a WebP or SVG file; the name then tells.
+  function logoType(file) {
+    if (file.type) {
+      return file.type;
+    }
+    const extension = (file.name.split(".").pop() || "").toLowerCase();
+    const byExtension = { png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg",
+      webp: "image/webp", svg: "image/svg+xml" };
+    return byExtension[extension] || "";
+  }
+
+  function readLogo(file) {
+    localProblems = localProblems.filter(function (item) { return item.field !== "brand.logo"; });
+    const type = logoType(file);
+    if (!LOGO_TYPES.includes(type)) {
+      localProblems.push({ field: "brand.logo", reason: T.logo_type, local: true });
+      scheduleRefresh(0);
+      return;
+    }
+    if (file.size > LOGO_MAX_BYTES) {
+      localProblems.push({ field: "brand.logo", reason: T.logo_size, local: true });
+      scheduleRefresh(0);
+      return;
+    }
+    // Read in the browser as a data: URI: the spec then carries the logo itself, as the API
+    // accepts no file paths.
+    const reader = new FileReader();
+    reader.addEventListener("load", function () {
+      // Name the type explicitly: without one the browser writes "data:application/octet-stream".
+      const base64 = String(reader.result).split(",", 2)[1] || "";
+      setLogo("data:" + type + ";base64," + base64);
+      changed();
+    });
+    reader.readAsDataURL(file);
+  }
+
+  // ---------------------------------------------------------------- talking to the API
+
+  async function postSpec(url, spec, signal) {
+    const body = JSON.stringify(spec);
+    for (let attempt = 0; ; attempt += 1) {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: body,
+        signal: signal,
+        credentials: "same-origin",
+      });
+      const busy = response.status === 429 || response.status === 503;
+      if (!busy || attempt >= 1) {
+        return response;
+      }
+      // A saturated render pool answers with Retry-After; one polite retry covers a short
+      // burst, after which the producer is told the server is busy.
+      const seconds = Number(response.headers.get("Retry-After")) || 1;
+      await new Promise(function (resolve) {
+        setTimeout(resolve, Math.min(seconds * 1000, MAX_RETRY_WAIT_MS));
+      });
+    }
+  }
+
+  async function readProblem(response) {
+    try {
+      return await response.json();
+    } catch (error) {
+      return { status: response.status };
+    }
+  }
+
+  function isBlank(spec) {
+    const product = spec.product || {};
+    const producer = spec.producer || {};
+    const brand = spec.brand || {};
+    return !brand.name && !product.name && !producer.name && !producer.address;
+  }
+
+  function scheduleRefresh(delay) {
+    clearTimeout(debounceTimer);
+    debounceTimer = setTimeout(refresh, delay === undefined ? PREVIEW_DELAY_MS : delay);
+  }
+
+  function changed() {
+    syncFormState();
+    store();
+    scheduleRefresh();
+  }
+
+  async function refresh() {
+    const spec = buildSpec();
+    generation += 1;
+    const mine = generation;
+    if (inflight) {
+      inflight.abort();
+    }
+    if (isBlank(spec)) {
+      inflight = null;
+      showEmpty();
+      return;
+    }
+    inflight = new AbortController();
+    const signal = inflight.signal;
+    els.status.dataset.busy = "true";
+    els.stage.dataset.busy = "true";
+
+    // The check and the preview are independent; asking both at once halves the wait. The
+    // preview asks for the label as it will print (QR code included); only when that is
+    // refused as not compliant does it fall back to a marked draft.
+    const checking = postSpec(API.check, spec, signal);
+    const drawing = postSpec(API.labels + "?format=svg", spec, signal);
+    // If the check fails first, the drawing's own failure is not waited for; this keeps it
+    // from being reported as unhandled.
+    drawing.catch(function () {});
+    try {
+      const checked = await checking;
+      if (mine !== generation) {
+        return;
+      }
+      await showCheck(checked);
+      let drawn = await drawing;
+      let draft = false;
+      if (drawn.status === 422) {
+        const refusal = await readProblem(drawn);
+        if (mine !== generation) {
+          return;
+        }
+        if (!Array.isArray(refusal.findings)) {
+          showPreviewFailure();
+          return;
+        }
+        draft = true;
+        drawn = await postSpec(API.labels + "?format=svg&draft=true", spec, signal);
+      }
+      if (mine !== generation) {
+        return;
+      }
+      await showPreview(drawn, draft);
+    } catch (error) {
+      if (error.name === "AbortError" || mine !== generation) {
+        return;
+      }
+      verdict = { state: "unknown", errors: 0 };
+      setStatus("offline", T.status_offline, "");
+      updateDownloads();
+    } finally {
+      if (mine === generation) {
+        delete els.status.dataset.busy;
+        delete els.stage.dataset.busy;
+      }
+    }
+  }
+
+  async function showCheck(response) {
+    if (response.ok) {
+      const report = await response.json();
+      showFindings(report.findings || [], []);
+      return;
+    }
+    const problem = await readProblem(response);
+    if (Array.isArray(problem.problems)) {
+      showFindings([], problem.problems);
+    } else if (Array.isArray(problem.findings)) {
+      showFindings(problem.findings, []);
+    } else if (response.status === 429 || response.status === 503) {
+      verdict = { state: "unknown", errors: 0 };
+      setStatus("offline", T.status_busy, "");
+      updateDownloads();
+    } else if (response.status >= 500) {
+      // The service's own failure says nothing useful to a producer beyond "try again".
+      verdict = { state: "unknown", errors: 0 };
+      setStatus("offline", T.server_error, "");
+      updateDownloads();
+    } else {
+      const detail = problem.detail || problem.title || String(response.status);
+      showFindings([], [{ field: "", reason: detail }]);
+    }
+  }
+
+  async function showPreview(response, draft) {
+    if (!response.ok) {
+      await readProblem(response);
+      showPreviewFailure();
+      return;
+    }
+    const blob = await response.blob();
+    // The SVG is shown as an image, never inserted into the page: an <img> runs no script and
+    // loads nothing, whatever the drawing holds.
+    const url = URL.createObjectURL(blob);
+    const previous = previewUrl;
+    previewUrl = url;
+    els.previewImage.addEventListener("load", function () {
+      if (previous) {
+        URL.revokeObjectURL(previous);
+      }
+    }, { once: true });
+    els.previewImage.src = url;
+    els.previewImage.hidden = false;
+    els.previewEmpty.hidden = true;
+    els.stage.dataset.state = draft ? "draft" : "final";
+    els.stage.removeAttribute("title");
+    els.previewNote.textContent = draft ? T.preview_note_draft : T.preview_note_final;
+  }
+
+  // Keep the last good drawing, greyed, rather than an empty box while a field is wrong.
+  function showPreviewFailure() {
+    els.stage.dataset.state = previewUrl ? "stale" : "failed";
+    els.previewEmpty.hidden = Boolean(previewUrl);
+    els.previewEmptyText.textContent = T.preview_failed;
+    els.previewNote.textContent = previewUrl ? T.preview_stale : "";
+  }
+
+  function showEmpty() {
+    verdict = { state: "empty", errors: 0 };
+    showFindings([], [], true);
+    els.previewImage.hidden = true;
+    els.previewEmpty.hidden = false;
+    els.previewEmptyText.textContent = els.previewEmptyText.dataset.initial;
+    els.stage.dataset.state = "empty";
+    els.previewNote.textContent = "";
+    els.summarySection.hidden = true;
+    setStatus("idle", T.status_idle, "");
+    updateDownloads();
+  }
+
+  // ---------------------------------------------------------------- findings
+
+  // Every `.field` and section, indexed by the spec paths it stands for.
+  const fieldIndex = new Map();
+  for (const node of document.querySelectorAll("[data-field]")) {
+    for (const path of node.dataset.field.split(" ")) {
+      fieldIndex.set(path, node);
+    }
+  }
+
+  // Where a finding about `path` is shown: the field for that path, else the nearest field or
+  // section above it ("product.origin.country" → origin; "product" → the product section).
+  function targetFor(path) {
+    if (!path) {
+      return null;
+    }
+    if (path === "layout" || path.startsWith("layout.")) {
+      return fieldIndex.get("layout");
+    }
+    let current = path;
+    while (current) {
+      const node = fieldIndex.get(current);
+      if (node) {
+        return node;
+      }
+      const cut = current.lastIndexOf(".");
+      current = cut > 0 ? current.slice(0, cut) : "";
+    }
+    return null;
+  }
+
+  function listFor(node) {
+    if (!node) {
+      return els.generalFindings;
+    }
+    if (node.classList.contains("preview")) {
+      return els.layoutFindings;
+    }
+    return node.querySelector(":scope > .findings") || node.querySelector(".findings");
+  }
+
+  function translateReason(reason) {
+    if (Object.prototype.hasOwnProperty.call(T.reasons, reason)) {
+      return T.reasons[reason];
+    }
+    for (const [pattern, replacement] of T.reason_patterns) {
+      const match = new RegExp(pattern).exec(reason);
+      if (match) {
+        return replacement.replace(/\{(\d)\}/g, function (whole, index) {
+          return match[Number(index)] || "";
+        });
+      }
+    }
+    return reason;
+  }
+
+  // A spec problem ({field, reason}) in the shape of a finding, so both are shown alike.
+  function problemAsItem(problem) {
+    const required = problem.reason === "is required" ||
+      /at least 1 character/.test(problem.reason || "");
+    return {
+      severity: required ? "required" : "error",
+      field: problem.field || "",
+      message: problem.local ? problem.reason : translateReason(problem.reason || ""),
+      reference: "",
+      rule: "",
+    };
+  }
+
+  function findingAsItem(finding) {
+    return {
+      severity: finding.severity,
+      field: finding.field || "",
+      message: (LANG === "en" ? finding.message_en : finding.message_vi) ||
+        finding.message_vi || finding.message_en || "",
+      reference: finding.reference || "",
+      rule: finding.rule || "",
+    };
+  }
+
+  function renderItem(item) {
+    const li = document.createElement("li");
+    li.className = "finding finding-" + item.severity;
+    const tag = document.createElement("span");
+    tag.className = "finding-tag";
+    tag.textContent = severityLabel(item.severity);
+    const text = document.createElement("span");
+    text.className = "finding-text";
+    text.textContent = item.message;
+    li.append(tag, text);
+    if (item.reference) {
+      const reference = document.createElement("span");
+      reference.className = "finding-reference";
+      reference.textContent = T.reference + item.reference;
+      if (item.rule) {
+        reference.title = item.rule;
+      }
+      li.append(reference);
+    }
+    if (item.rule) {
+      li.dataset.rule = item.rule;
+    }
+    return li;
+  }
+
+  function severityLabel(severity) {
+    if (severity === "warning") {
+      return T.severity_warning;
+    }
+    if (severity === "info") {
+      return T.severity_info;
+    }
+    if (severity === "required") {
+      return T.severity_required || T.severity_error;
+    }
+    return T.severity_error;
+  }
+
+  function clearFindings() {
+    for (const list of document.querySelectorAll(".findings")) {
+      list.replaceChildren();
+    }
+    for (const node of document.querySelectorAll(".has-findings")) {
+      node.classList.remove("has-findings", "has-error", "has-warning");
+    }
+    for (const input of form.querySelectorAll("[data-flag]")) {
+      input.removeAttribute("aria-invalid");
+      delete input.dataset.flag;
+    }
+    els.summary.replaceChildren();
+  }
+
+  function showFindings(findings, problems, quiet) {
+    clearFindings();
+    const items = localProblems.concat(problems).map(problemAsItem)
+      .concat(findings.map(findingAsItem));
+    for (const item of items) {
+      const node = targetFor(item.field);
+      listFor(node).append(renderItem(item));
+      if (node) {
+        markField(node, item);
+        els.summary.append(summaryItem(item, node));
+      }
+    }
+    if (quiet) {
+      return;
+    }
+    els.summarySection.hidden = false;
+    const problemCount = localProblems.length + problems.length;
+    const errors = findings.filter(function (f) { return f.severity === "error"; }).length;
+    const warnings = findings.filter(function (f) { return f.severity === "warning"; }).length;
+    const warningText = warnings ? counted(T.status_warnings, warnings) : "";
+    if (problemCount > 0) {
+      verdict = { state: "invalid", errors: problemCount };
+      setStatus("invalid", counted(T.status_incomplete, problemCount), "");
+    } else if (errors > 0) {
+      verdict = { state: "errors", errors: errors };
+      setStatus("errors", counted(T.status_errors, errors), warningText);
+    } else {
+      verdict = { state: "compliant", errors: 0 };
+      setStatus("compliant", T.status_compliant, warningText);
+    }
+    if (items.length === 0) {
+      const none = document.createElement("li");
+      none.className = "summary-none";
+      none.textContent = T.no_findings;
+      els.summary.append(none);
+    }
+    updateDownloads();
+  }
+
+  function markField(node, item) {
+    node.classList.add("has-findings");
+    if (item.severity === "error" || item.severity === "required") {
+      node.classList.add("has-error");
+    } else if (item.severity === "warning") {
+      node.classList.add("has-warning");
+    }
+    // A finding on a field the form keeps out of sight (another product group's field, the
+    // advanced options) must still be visible.
+    if (node.hidden) {
+      node.hidden = false;
+    }
+    const details = node.closest("details");
+    if (details) {
+      details.open = true;
+    }
+    const input = inputFor(node, item);
+    if (!input || item.severity === "info") {
+      return;
+    }
+    const blocking = item.severity === "error" || item.severity === "required";
+    if (blocking) {
+      input.setAttribute("aria-invalid", "true");
+      input.dataset.flag = "error";
+    } else if (input.dataset.flag !== "error") {
+      input.dataset.flag = "warning";
+    }
+  }
+
+  // The input a finding is about: the one filling its exact path, unless that one is empty and
+  // the finding is not about a missing value. An expired certificate is reported on
+  // `certification.valid_until`, but when that is left empty the date to change is the
+  // decision date next to it.
+  function inputFor(node, item) {
+    const inputs = Array.from(node.querySelectorAll(
+      "input:not([type=radio]):not([type=checkbox]):not([type=hidden]), select, textarea"));
+    const exact = inputs.find(function (input) { return input.dataset.path === item.field; });
+    if (exact && (exact.value.trim() !== "" || item.severity === "required")) {
+      return exact;
+    }
+    const filled = inputs.find(function (input) { return input.value.trim() !== ""; });
+    return filled || exact || inputs[0] || null;
+  }
+
+  // The summary in the side panel: one line per finding, each a button to its field.
+  function summaryItem(item, node) {
+    const li = document.createElement("li");
+    li.className = "summary-item";
+    const jump = document.createElement("button");
+    jump.type = "button";
+    jump.className = "summary-jump finding finding-" + item.severity;
+    const tag = document.createElement("span");
+    tag.className = "finding-tag";
+    tag.textContent = severityLabel(item.severity);
+    const text = document.createElement("span");
+    text.className = "finding-text";
+    text.textContent = item.message;
+    jump.append(tag, text);
+    jump.title = T.go_to_field;
+    jump.addEventListener("click", function () {
+      node.scrollIntoView({ behavior: "smooth", block: "center" });
+      const input = inputFor(node, item);
+      if (input) {
+        input.focus({ preventScroll: true });
+      }
+    });
+    li.append(jump);
+    return li;
+  }
+
+  function setStatus(state, text, sub) {
+    els.status.dataset.state = state;
+    els.statusText.textContent = text;
+    els.statusSub.textContent = sub;
+    els.mobileStatus.dataset.state = state;
+    els.mobileStatus.textContent = sub ? text + " · " + sub : text;
+  }
+
+  // ---------------------------------------------------------------- downloads
+
+  function updateDownloads() {
+    let mode = "blocked";
+    let note = T.download_incomplete;
+    if (verdict.state === "compliant") {
+      mode = "final";
+      note = T.download_ready;
+    } else if (verdict.state === "errors") {
+      mode = "draft";
+      note = counted(T.download_blocked, verdict.errors);
+    } else if (verdict.state === "unknown") {
+      mode = "final";
+      note = T.status_offline;
+    }
+    els.downloads.dataset.mode = mode;
+    els.downloadNote.textContent = note;
+    for (const button of els.downloadButtons) {
+      button.disabled = mode === "blocked";
+      button.textContent = mode === "draft" ? button.dataset.draft : button.dataset.final;
+    }
+  }
+
+  async function download(button) {
+    const draft = els.downloads.dataset.mode === "draft";
+    const fileFormat = button.dataset.format;
+    const spec = buildSpec();
+    const fallback = slug(getPath(spec, "product.name")) + "." + fileFormat;
+    let url = API.labels + "?format=" + encodeURIComponent(fileFormat);
+    if (draft) {
+      url += "&draft=true";
+    }
+    els.downloads.dataset.busy = "true";
+    els.downloadNote.textContent = T.download_working;
+    try {
+      const response = await postSpec(url, spec, undefined);
+      if (response.ok) {
+        const blob = await response.blob();
+        let name = fileNameFrom(response, fallback);
+        if (draft && !name.includes(T.draft_suffix)) {
+          // A draft must never pass for the print file once it sits in a downloads folder.
+          name = name.replace(/(\.[a-z]+)?$/, "-" + T.draft_suffix + "$1");
+        }
+        saveBlob(blob, name);
+        els.downloadNote.textContent = format(T.download_done, { name: name });
+        return;
+      }
+      if (response.status === 422) {
+        // The label changed verdict since the last check (a date passed, say): show why.
+        await showCheck(response);
+        return;
+      }
+      els.downloadNote.textContent = T.download_failed;
+    } catch (error) {
+      els.downloadNote.textContent = T.status_offline;
+    } finally {
+      delete els.downloads.dataset.busy;
+    }
+  }
+
+  function saveSpec() {
+    const spec = buildSpec();
+    const name = slug(getPath(spec, "product.name")) + ".json";
+    const blob = new Blob([JSON.stringify(spec, null, 2) + "\n"], { type: "application/json" });
+    saveBlob(blob, name);
+    say(format(T.saved, { name: name }));
+  }
+
+  // ---------------------------------------------------------------- opening files
+
+  async function openSpecFile(file) {
+    let doc;
+    try {
+      const text = await file.text();
+      if (/\.json$/i.test(file.name)) {
+        try {
+          doc = JSON.parse(text.replace(/^\uFEFF/, ""));
+        } catch (error) {
+          throw new Error(T.not_json);
+        }
+      } else {
+        doc = await parseYaml(text);
+      }
+      if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+        throw new Error(T.not_object);
+      }
+    } catch (error) {
+      say(format(T.load_failed, { name: file.name, reason: error.message }));
+      return;
+    }
+    fillForm(doc);
+    store();
+    say(format(T.loaded, { name: file.name }));
+    scheduleRefresh(0);
+  }
+
+  // YAML is read by the server (there is no YAML reader in the browser); it answers the same
+  // document as JSON, or a problem saying where the file is wrong.
+  async function parseYaml(text) {
+    const response = await fetch(API.parseYaml, {
+      method: "POST",
+      headers: { "Content-Type": "application/yaml; charset=utf-8" },
+      body: text,
+      credentials: "same-origin",
+    });
+    if (response.ok) {
+      return response.json();
+    }
+    const problem = await readProblem(response);
+    const reasons = (problem.problems || []).map(function (item) {
+      return translateReason(item.reason);
+    });
+    throw new Error(reasons.join("; ") || problem.detail || String(response.status));
+  }
+
+  async function loadExample() {
+    try {
+      const response = await fetch(API.example, { credentials: "same-origin" });
+      fillForm(await response.json());
+    } catch (error) {
+      say(T.status_offline);
+      return;
+    }
+    store();
+    say(T.example_loaded);
+    scheduleRefresh(0);
+  }
+
+  // ---------------------------------------------------------------- keeping work across visits
+
+  // The spec is kept in this browser so a reload, a switch of language or a lost connection
+  // never costs the producer what they typed.
+  function store() {
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify(buildSpec()));
+    } catch (error) {
+      // Storage full (a large logo) or disabled: the page works on without it.
+    }
+  }
+
+  function restore() {
+    let saved = null;
+    try {
+      saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
+    } catch (error) {
+      saved = null;
+    }
+    if (saved && typeof saved === "object" && !Array.isArray(saved) && !isBlank(saved)) {
+      fillForm(saved);
+      say(T.restored);
+      return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- wiring
+
+  form.addEventListener("input", function (event) {
+    const path = event.target.dataset ? event.target.dataset.path : undefined;
+    if (path) {
+      localProblems = localProblems.filter(function (item) { return item.field !== path; });
+    }
+    if (event.target === els.logoFile || event.target === els.specFile) {
+      return;
+    }
+    changed();
+  });
+  form.addEventListener("change", function (event) {
+    if (event.target === els.logoFile) {
+      if (event.target.files.length > 0) {
+        readLogo(event.target.files[0]);
+      }
+      event.target.value = "";
+      return;
+    }
+    // Radios, checkboxes and selects report here; text inputs already did on "input".
+    if (event.target.type === "radio" || event.target.type === "checkbox" ||
+        event.target.tagName === "SELECT") {
+      changed();
+    }
+  });
+  // Enter in a text field would submit the form and reload the page.
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+  });
+
+  els.logoRemove.addEventListener("click", function () {
+    setLogo(null);
+    localProblems = localProblems.filter(function (item) { return item.field !== "brand.logo"; });
+    changed();
+  });
+  els.specFile.addEventListener("change", function () {
+    if (els.specFile.files.length > 0) {
+      openSpecFile(els.specFile.files[0]);
+    }
+    els.specFile.value = "";
+  });
+  for (const button of document.querySelectorAll("[data-load-example]")) {
+    button.addEventListener("click", loadExample);
+  }
+  document.getElementById("save-spec").addEventListener("click", saveSpec);
+  document.getElementById("reset-form").addEventListener("click", function () {
+    if (!window.confirm(T.reset_confirm)) {
+      return;
+    }
+    try {
+      localStorage.removeItem(STORAGE_KEY);
+    } catch (error) {
+      // Nothing stored, nothing to remove.
+    }
+    resetForm();
+    scheduleRefresh(0);
+  });
+  for (const button of els.downloadButtons) {
+    button.addEventListener("click", function () { download(button); });
+  }
+  // Save at once before leaving: the other language's page restores from storage.
+  for (const link of document.querySelectorAll("[data-lang-switch]")) {
+    link.addEventListener("click", store);
+  }
+  window.addEventListener("pagehide", store);
+
+  els.previewEmptyText.dataset.initial = els.previewEmptyText.textContent;
+  syncFormState();
+  restore();
+  scheduleRefresh(0);
+})();
