@@ -21,3 +21,4 @@ lint: setup
 
 bench: setup
 	$(PYTHON) benchmarks/bench_render.py
+	$(PYTHON) benchmarks/bench_service.py
