@@ -301,6 +301,12 @@ def _barcode(placement: BarcodePlacement, layout: Layout) -> str:
 
 
 def _badge(placement: BadgePlacement, layout: Layout) -> str:
+    if placement.official_mark is not None:
+        return (
+            f'<image class="ocop-official-mark" x="{_n(placement.x_mm)}" y="{_n(placement.y_mm)}"'
+            f' width="{_n(placement.width_mm)}" height="{_n(placement.height_mm)}"'
+            f' preserveAspectRatio="xMidYMid meet" href={quoteattr(placement.official_mark)}/>'
+        )
     colors = BadgeColors.from_brand(layout.colors.primary, layout.colors.accent)
     fragment = draw_badge(
         placement.stars,

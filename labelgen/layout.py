@@ -91,6 +91,7 @@ class BadgePlacement:
     stars: int
     year: int | None
     province: str | None
+    official_mark: str | None = None  # a data: URI; drawn in place of our own artwork
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,11 @@ def layout_label(
     draft: bool = False,
     serial: str | None = None,
     base_url: str = DEFAULT_BASE_URL,
+    qr_url: str | None = None,
 ) -> Layout:
     """Place every element of `spec` on its template; text that cannot fit is set at its floor
-    and left for the compliance step to report, never cut."""
+    and left for the compliance step to report, never cut. `qr_url`, when given, is what the
+    QR code holds instead of the spec's own traceability URL (a signed unit's URL)."""
     template = load_template(spec.template, spec_dir)
     manifest = template.manifest
     width_mm = spec.size.width_mm if spec.size else manifest.width_mm
@@ -160,7 +163,7 @@ def layout_label(
     if serial is not None:
         check_qualifier(serial, "serial")  # given by the caller, so no spec rule would report it
     try:
-        qr_content = trace_url(spec, base_url, serial)
+        qr_content = qr_url if qr_url is not None else trace_url(spec, base_url, serial)
     except CodeError:
         # A wrong GTIN check digit or batch characters: the spec-level GS1 rules report it with
         # its reference, so the label is refused (or drafted) with every other finding in view.
@@ -393,6 +396,18 @@ def _place_badge(box: Box, slot: GraphicSlot, spec: LabelSpec) -> BadgePlacement
     assert certificate is not None
     year = certificate.issued_on.year
     province = certificate.province
+    if certificate.mark is not None:
+        # The official file keeps its own proportions: it gets the whole slot, centred.
+        return BadgePlacement(
+            box.x_mm,
+            box.y_mm,
+            box.width_mm,
+            box.height_mm,
+            certificate.stars,
+            year,
+            province,
+            official_mark=certificate.mark,
+        )
     with_caption = has_caption(year, province)
     aspect = badge_height_mm(100.0, with_caption=with_caption) / 100.0
     width_mm = min(box.width_mm, box.height_mm / aspect)

@@ -149,6 +149,8 @@ class Certification(_Model):
     issued_on: dt.date
     valid_until: dt.date | None = None
     province: Text | None = None
+    # The official OCOP mark file for this star level, drawn instead of labelgen's own badge.
+    mark: str | None = None
 
     @property
     def valid_until_date(self) -> dt.date:
@@ -221,14 +223,18 @@ def parse_spec(document: Any, base_dir: Path | None = None) -> LabelSpec:
     if not isinstance(document, dict):
         raise SpecError([Problem("", "the spec must be a mapping of fields (an object)")])
     document = normalise_text(document)
-    logo_problem = _embed_logo(document, base_dir)
+    image_problems = [
+        problem
+        for section, key in (("brand", "logo"), ("certification", "mark"))
+        if (problem := _embed_image(document, base_dir, section, key)) is not None
+    ]
     try:
         spec = LabelSpec.model_validate(document)
     except ValidationError as error:
         problems = [_problem_from(item) for item in error.errors()]
-        raise SpecError([*([logo_problem] if logo_problem else []), *problems]) from None
-    if logo_problem:
-        raise SpecError([logo_problem])
+        raise SpecError([*image_problems, *problems]) from None
+    if image_problems:
+        raise SpecError(image_problems)
     return spec
 
 
@@ -299,41 +305,46 @@ def _pattern_reason(path: str) -> str:
 _DATA_URI = re.compile(r"^data:(?P<type>[\w.+-]+/[\w.+-]+)(?P<params>(;[\w-]+=[\w.-]+)*);base64,")
 
 
-def _embed_logo(document: dict[str, Any], base_dir: Path | None) -> Problem | None:
-    """Replace a logo path by a base64 data: URI so the spec carries everything it draws."""
-    brand = document.get("brand")
-    if not isinstance(brand, dict) or not isinstance(brand.get("logo"), str):
+def _embed_image(
+    document: dict[str, Any], base_dir: Path | None, section: str, key: str
+) -> Problem | None:
+    """Replace an image path by a sanitised base64 data: URI so the spec carries all it draws."""
+    holder = document.get(section)
+    if not isinstance(holder, dict) or not isinstance(holder.get(key), str):
         return None
-    logo = brand["logo"].strip()
-    match = _DATA_URI.match(logo)
+    field = f"{section}.{key}"
+    image = holder[key].strip()
+    match = _DATA_URI.match(image)
     if match:
         if match["type"] not in LOGO_MEDIA_TYPES:
-            return Problem("brand.logo", "must be PNG, JPEG, WebP or SVG")
-        if len(logo) > LOGO_MAX_BYTES * 4 // 3 + 100:
-            return Problem("brand.logo", f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
-        return _store_sanitized_logo(brand, logo)
-    if logo.startswith("data:"):
-        return Problem("brand.logo", "must be a base64 data: URI of PNG, JPEG, WebP or SVG")
-    if base_dir is None or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", logo):
-        return Problem("brand.logo", "must be a file next to the spec or a data: URI")
-    path = base_dir / logo
+            return Problem(field, "must be PNG, JPEG, WebP or SVG")
+        if len(image) > LOGO_MAX_BYTES * 4 // 3 + 100:
+            return Problem(field, f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
+        return _store_sanitized_image(holder, key, field, image)
+    if image.startswith("data:"):
+        return Problem(field, "must be a base64 data: URI of PNG, JPEG, WebP or SVG")
+    if base_dir is None or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", image):
+        return Problem(field, "must be a file next to the spec or a data: URI")
+    path = base_dir / image
     media_type = mimetypes.guess_type(path.name)[0]
     if media_type not in LOGO_MEDIA_TYPES:
-        return Problem("brand.logo", "must be a .png, .jpg, .webp or .svg file")
+        return Problem(field, "must be a .png, .jpg, .webp or .svg file")
     try:
         payload = path.read_bytes()
     except OSError as error:
-        return Problem("brand.logo", f"cannot read {logo}: {error.strerror}")
+        return Problem(field, f"cannot read {image}: {error.strerror}")
     if len(payload) > LOGO_MAX_BYTES:
-        return Problem("brand.logo", f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
+        return Problem(field, f"is larger than {LOGO_MAX_BYTES // 1_000_000} MB")
     data_uri = f"data:{media_type};base64," + base64.b64encode(payload).decode("ascii")
-    return _store_sanitized_logo(brand, data_uri)
+    return _store_sanitized_image(holder, key, field, data_uri)
 
 
-def _store_sanitized_logo(brand: dict[str, Any], data_uri: str) -> Problem | None:
-    """Put the logo in the spec re-encoded as PNG (see labelgen.logos), or name what is wrong."""
+def _store_sanitized_image(
+    holder: dict[str, Any], key: str, field: str, data_uri: str
+) -> Problem | None:
+    """Put the image in the spec re-encoded as PNG (see labelgen.logos), or name what is wrong."""
     try:
-        brand["logo"] = sanitize_logo(data_uri)
+        holder[key] = sanitize_logo(data_uri)
     except SpecError as error:
-        return error.problems[0]
+        return Problem(field, error.problems[0].reason)
     return None
