@@ -129,6 +129,14 @@ class AuthenticationError(RegistryError):
     """An API key is missing, malformed, unknown or revoked."""
 
 
+class MissingCredentialsError(AuthenticationError):
+    """No API key was sent to a route that needs one."""
+
+
+class RegistryUnavailableError(RegistryError):
+    """The registry's database cannot be reached or used now (the request may be retried)."""
+
+
 class PermissionDeniedError(RegistryError):
     """The caller's role may not do this (an anonymous caller, or the wrong role)."""
 

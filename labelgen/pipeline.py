@@ -29,13 +29,17 @@ def render(
     base_url: str = DEFAULT_BASE_URL,
     spec_dir: Path | None = None,
     as_of: dt.date | None = None,
+    qr_url: str | None = None,
 ) -> bytes:
     """The label described by `spec`, as the bytes of an SVG, PNG or PDF file.
 
     A label with an `error` finding raises NotCompliantError carrying the report, unless
     `draft` is set: then it is rendered with a DRAFT mark and without a traceability QR.
+    `qr_url` replaces the URL the QR code would hold (a signed unit's, from the registry).
     """
-    layout = layout_label(spec, spec_dir=spec_dir, draft=draft, serial=serial, base_url=base_url)
+    layout = layout_label(
+        spec, spec_dir=spec_dir, draft=draft, serial=serial, base_url=base_url, qr_url=qr_url
+    )
     if not draft:
         report = check_label(spec, layout, as_of=as_of)
         if not report.compliant:

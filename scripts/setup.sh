@@ -8,6 +8,7 @@ system_packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2  # WeasyPrint and CairoSVG
   poppler-utils                                                    # pdftotext/pdftoppm in tests
   chromium                                                         # browser tests
+  wrk                                                              # benchmarks/bench_verify.py
 )
 missing=()
 for package in "${system_packages[@]}"; do

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,3 +152,31 @@ def make_document() -> Callable[[str, str], dict[str, Any]]:
         return document
 
     return make
+
+
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one instance for the whole session.
+
+    Playwright's sync API allows one running instance per thread, so every browser test shares
+    this one. It starts without FONTCONFIG_FILE (which points the exporters at the bundled fonts):
+    a page can then draw Be Vietnam Pro only through the web fonts it serves itself.
+    """
+    assert os.path.exists(CHROMIUM_PATH), (
+        f"{CHROMIUM_PATH} is not installed (apt-get install chromium)"
+    )
+    from playwright.sync_api import sync_playwright
+
+    environment = {key: value for key, value in os.environ.items() if key != "FONTCONFIG_FILE"}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS, env=environment
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

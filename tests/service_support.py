@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import shutil
 import struct
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Coroutine
@@ -32,9 +35,19 @@ def spec_document(example: str = COMPLIANT_EXAMPLE) -> dict[str, Any]:
     return document
 
 
+# The embedded registry of the test apps lives here, not in the user's data folder.
+TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="labelgen-test-"))
+atexit.register(shutil.rmtree, TEST_DATA_DIR, ignore_errors=True)
+
+
 def service_settings(**overrides: Any) -> Settings:
-    """Settings for a test app: no environment file, small and quick by default."""
-    values: dict[str, Any] = {"render_workers": 2, "render_timeout_s": 60.0}
+    """Settings for a test app: no environment file, small and quick by default, its embedded
+    registry in a temporary folder."""
+    values: dict[str, Any] = {
+        "render_workers": 2,
+        "render_timeout_s": 60.0,
+        "data_dir": TEST_DATA_DIR,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -26,7 +26,7 @@ import uvicorn
 import yaml
 from conftest import EXAMPLES_DIR, example_document
 from imaging import decode_codes, rasterise_pdf
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from labelgen.service.app import create_app
 from labelgen.service.pages import WEB_DIR
@@ -70,9 +70,9 @@ class BrowserLog:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real app on 127.0.0.1 and a free port, in a background thread."""
-    settings = Settings(render_workers=2)
+    settings = Settings(render_workers=2, data_dir=tmp_path_factory.mktemp("data"))
     app = create_app(settings)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -99,13 +99,9 @@ def server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(chromium_browser: Browser) -> Browser:
+    """The session's shared Chromium (see conftest)."""
+    return chromium_browser
 
 
 def open_context(

@@ -109,7 +109,7 @@ def test_the_whole_story_from_the_command_line(cli: Cli, backend: str, tmp_path:
     rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 5 and len({row["serial"] for row in rows}) == 5
     url = rows[0]["url"]
-    assert url.startswith(f"{BASE_URL}/01/0{GTIN}/10/L261120/21/{rows[0]['serial']}?17=271120")
+    assert url.startswith(f"{BASE_URL}/01/0{GTIN}/10/L261120/21/{rows[0]['serial']}?s=4&8030=")
 
     keys_file = tmp_path / "labelgen-keys.json"
     assert cli("registry", "keys", "list", "--json") == 0
@@ -119,7 +119,7 @@ def test_the_whole_story_from_the_command_line(cli: Cli, backend: str, tmp_path:
     assert cli("verify", url, "--keys", f"file://{keys_file}") == 0
     assert cli("verify", url) == 0  # the local registry's keys
 
-    tampered = url.replace("ocop=4.", "ocop=5.")
+    tampered = url.replace("?s=4&", "?s=5&")
     assert cli("verify", tampered, "--keys", str(keys_file)) == 1
     assert "INVALID SIGNATURE" in cli.stdout
     assert cli("verify", url.split("&8030=")[0], "--keys", str(keys_file)) == 1

@@ -230,9 +230,12 @@ def test_the_json_answer_has_the_status_and_iso_dates(registry: Registry, seed: 
 def test_an_unsigned_code_citing_other_stars_is_flagged(registry: Registry, seed: Seed) -> None:
     url = f"{BASE_URL}/01/08936012345674/10/{seed.batch_code}/21/{seed.serials[0]}"
     assert registry.look_up(url).label_matches_registry
-    edited = registry.look_up(f"{url}?ocop=5.{seed.certificate_no}")
+    edited = registry.look_up(f"{url}?s=5")
     assert edited.status == "valid" and edited.signature == "unsigned"
     assert not edited.label_matches_registry
+    other_certificate = registry.look_up(f"{url}?s=4&c={seed.other_certificate_no}")
+    assert not other_certificate.label_matches_registry
+    assert registry.look_up(f"{url}?s=4&c={seed.certificate_no}").label_matches_registry
 
 
 def test_scans_are_counted_and_many_networks_mark_a_possible_copy(

@@ -8,7 +8,6 @@ PDF's 11 mm print margin fall on whole pixels and no resampling is needed to ali
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -242,24 +241,9 @@ class ChromiumCamera:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[ChromiumCamera]:
-    """Debian's Chromium driven by Playwright, started once for the session.
-
-    It runs without the FONTCONFIG_FILE that points the exporters at the bundled fonts, so the
-    only way it can draw Be Vietnam Pro is the WOFF2 @font-face the SVG carries.
-    """
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is not installed (apt-get install chromium)"
-    from playwright.sync_api import sync_playwright
-
-    environment = {key: value for key, value in os.environ.items() if key != "FONTCONFIG_FILE"}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=environment
-        )
-        try:
-            yield ChromiumCamera(browser)
-        finally:
-            browser.close()
+def chromium(chromium_browser: Browser) -> ChromiumCamera:
+    """The session's Chromium (see conftest), which draws with the SVG's embedded fonts only."""
+    return ChromiumCamera(chromium_browser)
 
 
 @pytest.mark.browser

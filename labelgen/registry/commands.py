@@ -484,7 +484,9 @@ def _verify(arguments: argparse.Namespace) -> int:
         if code.expiry_yymmdd:
             print(f"  expiry (17) {code.expiry_yymmdd}")
         if code.stars is not None:
-            print(f"  OCOP {code.stars}★, certificate {code.certificate_no}")
+            print(f"  OCOP {code.stars}★")
+        if code.certificate_no is not None:
+            print(f"  certificate {code.certificate_no}")
     return EXIT_OK if result.status == "valid" else EXIT_NOT_VALID
 
 

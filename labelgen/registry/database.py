@@ -18,6 +18,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Any fixed 64-bit number; every process that migrates the same PostgreSQL database waits on it.
 MIGRATION_LOCK_ID = 0x6C6162656C67656E
+# As many connections as the service runs registry calls at once (see labelgen.service).
+SCAN_POOL_SIZE = 8
+SCAN_POOL_OVERFLOW = 8
 
 
 def make_engine(database_url: str) -> Engine:
@@ -37,6 +40,34 @@ def make_engine(database_url: str) -> Engine:
     raise RegistryError(
         f"database URL {database_url!r}: only sqlite:/// and postgresql+psycopg:// are supported"
     )
+
+
+def make_scan_engine(engine: Engine) -> Engine:
+    """The engine that scans are looked up and recorded through.
+
+    On PostgreSQL a pool of its own whose connections commit each statement as it runs and do
+    not wait for the commit to reach the disk: a scan is worth less than that wait, so after a
+    crash the last few scans may be lost, never a certificate change (those go through the
+    registry's own engine, which commits synchronously). On SQLite the registry's engine itself.
+    """
+    if engine.dialect.name != "postgresql":
+        return engine
+    scan_engine = create_engine(
+        engine.url,
+        pool_pre_ping=True,
+        isolation_level="AUTOCOMMIT",
+        pool_size=SCAN_POOL_SIZE,
+        max_overflow=SCAN_POOL_OVERFLOW,
+    )
+
+    @event.listens_for(scan_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET synchronous_commit TO OFF")
+        cursor.close()
+        dbapi_connection.commit()
+
+    return scan_engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, TypeVar
+import unicodedata
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -56,6 +57,18 @@ class ProductInput(_Input):
 class CertificateInput(Certification):
     """`POST /api/v1/certificates`: the spec's certification fields plus producer and product."""
 
+    # The widths of the registry's columns (labelgen.registry.models), checked before the
+    # database would refuse the row.
+    COLUMN_LIMITS: ClassVar[dict[str, int]] = {
+        "certificate_no": 100,
+        "decision_no": 100,
+        "issued_by": 300,
+        "province": 100,
+        "producer.name": 200,
+        "producer.address": 400,
+        "producer.phone": 40,
+    }
+
     producer: Producer
     product: ProductInput
 
@@ -67,6 +80,8 @@ class CertificateInput(Certification):
 
 class RenewalInput(_Input):
     """A renewal (re-recognition): the new decision, and what else it changed."""
+
+    COLUMN_LIMITS: ClassVar[dict[str, int]] = {"decision_no": 100}
 
     decision_no: Text
     issued_on: dt.date
@@ -106,11 +121,59 @@ class AllocationInput(_Input):
 
 
 def parse_input(model: type[ModelT], document: Any) -> ModelT:
-    """`document` validated as `model`; RegistryInputError naming every bad field."""
+    """`document` validated as `model`; RegistryInputError naming every bad field.
+
+    Text holding control characters (a NUL, which PostgreSQL cannot store) and text longer
+    than its column are refused here, by field, rather than by the database.
+    """
+    problems = _control_characters(document, "")
+    limits: dict[str, int] = getattr(model, "COLUMN_LIMITS", {})
+    problems += [
+        Problem(field, f"must be at most {limit} characters")
+        for field, limit in limits.items()
+        if len(str(_field_value(document, field) or "")) > limit
+    ]
+    if problems:
+        raise RegistryInputError(problems)
     try:
         return model.model_validate(document)
     except ValidationError as error:
         raise RegistryInputError([_problem(item) for item in error.errors()]) from None
+
+
+def has_control_characters(text: str) -> bool:
+    """True when `text` holds a control character (category Cc: NUL, line breaks, escapes…)."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def _control_characters(value: Any, path: str) -> list[Problem]:
+    if isinstance(value, str):
+        return (
+            [Problem(path, "must not hold control characters")]
+            if has_control_characters(value)
+            else []
+        )
+    if isinstance(value, dict):
+        return [
+            problem
+            for key, item in value.items()
+            for problem in _control_characters(item, f"{path}.{key}" if path else str(key))
+        ]
+    if isinstance(value, list):
+        return [
+            problem
+            for position, item in enumerate(value)
+            for problem in _control_characters(item, f"{path}[{position}]")
+        ]
+    return []
+
+
+def _field_value(document: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(document, dict):
+            return None
+        document = document.get(part)
+    return document
 
 
 def _problem(error: Any) -> Problem:

@@ -62,6 +62,9 @@ def network_prefix(client_address: str | None) -> str | None:
     """The coarse network of an address: `203.0.113.0/24`, `2001:db8:1::/48`; None if not an IP."""
     if not client_address:
         return None
+    quad = _ipv4_prefix(client_address)
+    if quad is not None:
+        return quad
     try:
         address = ipaddress.ip_address(client_address.strip())
     except ValueError:
@@ -70,6 +73,19 @@ def network_prefix(client_address: str | None) -> str | None:
         address = address.ipv4_mapped
     bits = IPV4_PREFIX_BITS if address.version == 4 else IPV6_PREFIX_BITS
     return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+
+
+def _ipv4_prefix(client_address: str) -> str | None:
+    """The /24 of a plain dotted IPv4 address, without the ipaddress module (which costs a
+    fifth of a millisecond a scan); None for anything else, which takes the long way."""
+    parts = client_address.strip().split(".")
+    if len(parts) != 4 or not all(
+        part.isdigit() and part.isascii() and len(part) <= 3 and int(part) <= 255
+        and (part == "0" or not part.startswith("0"))
+        for part in parts
+    ):  # fmt: skip
+        return None
+    return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0/{IPV4_PREFIX_BITS}"
 
 
 def user_agent_family(user_agent: str | None) -> str:

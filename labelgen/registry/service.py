@@ -20,9 +20,11 @@ operator (`labelgen registry key …`, `labelgen registry keys …`), who has th
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -41,7 +43,12 @@ from labelgen.errors import (
 from labelgen.gtin import to_gtin14
 from labelgen.registry import apikeys, history, signing
 from labelgen.registry.apikeys import NewApiKey, Principal, Role
-from labelgen.registry.database import make_engine, make_session_factory, upgrade_database
+from labelgen.registry.database import (
+    make_engine,
+    make_scan_engine,
+    make_session_factory,
+    upgrade_database,
+)
 from labelgen.registry.inputs import (
     AllocationInput,
     BatchInput,
@@ -49,7 +56,7 @@ from labelgen.registry.inputs import (
     ProductInput,
     RenewalInput,
 )
-from labelgen.registry.lookup import Verification, look_up_code
+from labelgen.registry.lookup import ScanDatabase, Verification, look_up_code
 from labelgen.registry.models import (
     Batch,
     Certificate,
@@ -72,15 +79,17 @@ from labelgen.registry.records import (
 )
 from labelgen.registry.serials import new_serial
 from labelgen.registry.settings import RegistrySettings
-from labelgen.registry.signing import Signer, SigningKeyInfo
+from labelgen.registry.signing import PublicKeyEntry, Signer, SigningKeyInfo
 from labelgen.registry.verify import (
     UnitCode,
+    is_codable,
+    is_plausible_certificate_no,
     parse_unit_url,
     signed_trace_url,
     signed_unit_url,
     unit_claims,
 )
-from labelgen.spec import LabelSpec, add_months
+from labelgen.spec import Certification, LabelSpec, add_months
 
 Clock = Callable[[], dt.datetime]
 
@@ -91,6 +100,9 @@ CERTIFICATE_VALIDITY_MONTHS = 36
 SERIAL_INSERT_ROWS = 1000
 SERIAL_ALLOCATION_ROUNDS = 10
 TRANSACTION_ATTEMPTS = 5
+# How long a scan may use the public keys read before: a key retired on another instance stops
+# verifying within this time (at once on the instance that retired it).
+PUBLISHED_KEYS_CACHE_S = 1.0
 
 
 def utc_now() -> dt.datetime:
@@ -110,13 +122,27 @@ class Registry:
     ) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
+        self.scan_engine = make_scan_engine(self.engine)
         self._sessions = make_session_factory(self.engine)
         self._clock = clock
         self._serial_factory = serial_factory
+        self._published_keys_cache: tuple[float, dict[str, PublicKeyEntry]] | None = None
+        # SQLite has one writer at a time, and a thread that finds the database locked sleeps
+        # for milliseconds before it tries again; queueing this process's scans on a lock
+        # instead keeps each one a fraction of a millisecond.
+        self._scan_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def close(self) -> None:
         """Close the database connections."""
+        if self.scan_engine is not self.engine:
+            self.scan_engine.dispose()
         self.engine.dispose()
+
+    def today(self) -> dt.date:
+        """Today's date in Vietnam by the registry's clock (what certificate validity is read by)."""
+        return self._today()
 
     def migrate(self) -> None:
         """Bring the database schema up to date (`labelgen registry init`)."""
@@ -392,7 +418,7 @@ class Registry:
     ) -> list[str]:
         """Signed QR URLs for allocated serials of one of the caller's batches, from registry data.
 
-        The codes cite the product's certificate (stars and number) when it has one that may be
+        The codes claim the stars of the product's certificate when it has one that may be
         printed today: an active certificate whose validity has not ended. SigningKeyError when
         no signing key is available.
         """
@@ -408,13 +434,14 @@ class Registry:
             return [
                 signed_unit_url(
                     base_url,
+                    # The short form: stars only (see labelgen.registry.verify).
                     unit_claims(
                         gtin,
                         batch.code,
                         serial,
-                        batch.expires_on,
+                        None,
                         certificate.stars if certificate else None,
-                        certificate.certificate_no if certificate else None,
+                        None,
                     ),
                     signer,
                 )
@@ -435,19 +462,24 @@ class Registry:
         with self._transaction() as session:
             batch = _own_batch(session, producer_id, spec.product.gtin, spec.product.batch)
             _require_allocated(session, batch, [serial])
-            self._require_cited_certificate(session, spec, batch.product_id)
+            self._require_certification(session, spec.certification, batch.product_id)
             return signed_trace_url(spec, base_url, serial, self._signer(session))
 
     def confirm_cited_certificate(self, spec: LabelSpec) -> None:
         """RegistryInputError unless the certificate `spec` cites is in the registry, for the
         spec's product (by GTIN, when it has one), with the same stars, active and in force."""
+        self.confirm_certification(spec.certification, spec.product.gtin)
+
+    def confirm_certification(self, certification: Certification | None, gtin: str | None) -> None:
+        """`confirm_cited_certificate` for a label's certification block and GTIN alone (what the
+        service reads from a request without parsing the whole spec)."""
         with self._transaction() as session:
             product_id = None
-            if spec.product.gtin is not None:
+            if gtin is not None:
                 product_id = session.scalar(
-                    select(Product.id).where(Product.gtin == to_gtin14(spec.product.gtin))
+                    select(Product.id).where(Product.gtin == to_gtin14(gtin))
                 )
-            self._require_cited_certificate(session, spec, product_id)
+            self._require_certification(session, certification, product_id)
 
     # --- verification (public) --------------------------------------------------------------
 
@@ -467,12 +499,15 @@ class Registry:
             code: UnitCode | None = parse_unit_url(url)
         except CodeError:
             code = None
-        with self._transaction() as session:
+        keys = self._published_keys()
+        now = self._now()
+        with self._scan_lock, self._scan_database() as database:
             return look_up_code(
-                session,
+                database,
                 code,
-                now=self._now(),
-                today=self._today(),
+                keys=keys,
+                now=now,
+                today=now.astimezone(VIETNAM_TIME).date(),
                 client_address=client_address,
                 user_agent=user_agent,
                 scan_salt=self.settings.scan_salt,
@@ -483,14 +518,17 @@ class Registry:
     def rotate_signing_key(self) -> SigningKeyInfo:
         """A new signing key that signs from now on; older active keys keep verifying."""
         with self._transaction() as session:
-            return signing.rotate_signing_key(
+            key = signing.rotate_signing_key(
                 session, self.settings.key_dir, self._now(), self.settings.key_passphrase
             )
+        self._published_keys_cache = None
+        return key
 
     def retire_signing_key(self, kid: str) -> None:
         """Stop a key from verifying (codes signed with it answer `invalid-signature`)."""
         with self._transaction() as session:
             signing.retire_signing_key(session, self.settings.key_dir, kid, self._now())
+        self._published_keys_cache = None
 
     def list_signing_keys(self) -> list[SigningKeyInfo]:
         with self._transaction() as session:
@@ -513,6 +551,35 @@ class Registry:
 
     def _today(self) -> dt.date:
         return self._now().astimezone(VIETNAM_TIME).date()
+
+    @contextmanager
+    def _scan_database(self) -> Iterator[ScanDatabase]:
+        """The driver's own cursor on a pooled connection, in a transaction that commits when
+        the block ends (PostgreSQL's scan connections commit each statement themselves)."""
+        connection = self.scan_engine.raw_connection()
+        dialect = self.scan_engine.dialect.name
+        try:
+            cursor = connection.cursor()
+            if dialect == "sqlite":
+                # As the registry's engine does for every transaction (see database.py).
+                cursor.execute("BEGIN IMMEDIATE")
+            yield ScanDatabase(cursor, dialect)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            connection.close()
+
+    def _published_keys(self) -> Mapping[str, PublicKeyEntry]:
+        cached = self._published_keys_cache
+        read_at = time.monotonic()
+        if cached is not None and read_at - cached[0] < PUBLISHED_KEYS_CACHE_S:
+            return cached[1]
+        with self._transaction() as session:
+            keys = signing.published_keys(session)
+        self._published_keys_cache = (read_at, keys)
+        return keys
 
     def _signer(self, session: Session) -> Signer:
         return signing.load_signer(session, self.settings.key_dir, self.settings.key_passphrase)
@@ -668,10 +735,9 @@ class Registry:
                 allocated += _insert_new_serials(session, rows)
         raise ConflictError("could not draw enough unused serials; try again")
 
-    def _require_cited_certificate(
-        self, session: Session, spec: LabelSpec, product_id: int | None
+    def _require_certification(
+        self, session: Session, cited: Certification | None, product_id: int | None
     ) -> None:
-        cited = spec.certification
         if cited is None:
             return
         certificate = session.scalar(
@@ -730,6 +796,9 @@ def _anonymous_request_id() -> str:
 def _certificate_by_no(
     session: Session, certificate_no: str, for_update: bool = False
 ) -> Certificate:
+    if not is_plausible_certificate_no(certificate_no):
+        # Never asked of the database: PostgreSQL refuses a NUL outright, as an error.
+        raise NotFoundError(f"certificate_no: no certificate {certificate_no!r}")
     statement = select(Certificate).where(Certificate.certificate_no == _nfc(certificate_no))
     if for_update:
         statement = statement.with_for_update()
@@ -749,6 +818,8 @@ def _own_product(session: Session, producer_id: int, product: str | int) -> Prod
 
 
 def _own_batch(session: Session, producer_id: int, product: str | int, code: str) -> Batch:
+    if not is_codable(code):
+        raise NotFoundError(f"batch: no batch {code!r} of product {product!r}")
     owned = _own_product(session, producer_id, product)
     batch = session.scalar(select(Batch).where(Batch.product_id == owned.id, Batch.code == code))
     if batch is None:
@@ -757,6 +828,9 @@ def _own_batch(session: Session, producer_id: int, product: str | int, code: str
 
 
 def _require_allocated(session: Session, batch: Batch, serials: Sequence[str]) -> None:
+    for serial in serials:
+        if not is_codable(serial):
+            raise NotFoundError(f"serial: {serial!r} was not allocated to batch {batch.code!r}")
     found = set(
         session.scalars(
             select(Serial.serial).where(Serial.batch_id == batch.id, Serial.serial.in_(serials))

@@ -45,18 +45,32 @@ class RegistrySettings:
     def from_environment(cls) -> RegistrySettings:
         """Settings from LABELGEN_DATABASE_URL, LABELGEN_DATA_DIR, LABELGEN_SIGNING_KEY_DIR,
         LABELGEN_SIGNING_KEY_PASSPHRASE and LABELGEN_SCAN_SALT, with files under the data dir."""
-        data_dir = default_data_dir()
-        database_url = os.environ.get(DATABASE_URL_VARIABLE) or sqlite_url(
-            data_dir / DATABASE_FILE_NAME
+        return registry_settings(
+            data_dir=None,
+            database_url=os.environ.get(DATABASE_URL_VARIABLE),
+            key_dir=None,
+            key_passphrase=os.environ.get(KEY_PASSPHRASE_VARIABLE),
+            scan_salt_hex=os.environ.get(SCAN_SALT_VARIABLE),
         )
-        key_dir = Path(os.environ.get(KEY_DIR_VARIABLE) or data_dir / KEY_DIR_NAME)
-        passphrase = os.environ.get(KEY_PASSPHRASE_VARIABLE)
-        return cls(
-            database_url=database_url,
-            key_dir=key_dir,
-            scan_salt=load_scan_salt(data_dir),
-            key_passphrase=passphrase.encode("utf-8") if passphrase else None,
-        )
+
+
+def registry_settings(
+    *,
+    data_dir: Path | None,
+    database_url: str | None,
+    key_dir: Path | None,
+    key_passphrase: str | None,
+    scan_salt_hex: str | None,
+) -> RegistrySettings:
+    """Settings from explicit values; a None is the LABELGEN_* variable's value or its default."""
+    data_dir = data_dir or default_data_dir()
+    key_dir = key_dir or Path(os.environ.get(KEY_DIR_VARIABLE) or data_dir / KEY_DIR_NAME)
+    return RegistrySettings(
+        database_url=database_url or sqlite_url(data_dir / DATABASE_FILE_NAME),
+        key_dir=key_dir,
+        scan_salt=load_scan_salt(data_dir, scan_salt_hex),
+        key_passphrase=key_passphrase.encode("utf-8") if key_passphrase else None,
+    )
 
 
 def default_data_dir() -> Path:
@@ -77,9 +91,9 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def load_scan_salt(data_dir: Path) -> bytes:
-    """$LABELGEN_SCAN_SALT (hex), else the salt file in the data dir, made on first use."""
-    configured = os.environ.get(SCAN_SALT_VARIABLE)
+def load_scan_salt(data_dir: Path, configured: str | None = None) -> bytes:
+    """`configured` or $LABELGEN_SCAN_SALT (hex), else the salt file in the data dir, made on first use."""
+    configured = configured or os.environ.get(SCAN_SALT_VARIABLE)
     if configured:
         try:
             return bytes.fromhex(configured)

@@ -4,18 +4,21 @@ What is signed (UTF-8 bytes, fields joined by '|', no trailing newline):
 
     labelgen-unit-v1|{GTIN-14}|{batch}|{serial}|{expiry YYMMDD}|{stars}|{certificate_no}
 
-An absent expiry, star count or certificate number is an empty field. GTIN, batch, serial and
-expiry are the values of AIs 01, 10, 21 and 17 as they are in the Digital Link (decoded, not
-percent-encoded); none can hold '|' (GS1 CSET 82 has no '|'), and the certificate number, which
-might, comes last, so the fields cannot run into each other. Signing the expiry catches a
-re-dated code, signing the stars and certificate number catches a code moved to a label with
-more stars or another certificate. The domain of the URL is not signed: a code may be resolved
-through any GS1 Digital Link resolver.
+A claim the code does not make is an empty field: the registry's codes claim the stars and
+leave expiry and certificate number empty (labelgen.registry.verify says why), so a code that
+gains a `17` or `c` parameter later no longer verifies. GTIN, batch, serial and expiry are the
+values of AIs 01, 10, 21 and 17 as they are in the Digital Link (decoded, not percent-encoded);
+none can hold '|' (GS1 CSET 82 has no '|'), and the certificate number, which might, comes
+last, so the fields cannot run into each other. Signing GTIN, batch and serial catches an
+edited or invented unit, signing the stars a code moved to a label with more stars. The domain
+of the URL is not signed: a code may be resolved through any GS1 Digital Link resolver.
 
-The AI 8030 value (GS1 CSET 64, at most 90 characters) is the 4-character key id followed by the
-86-character base64url (no padding) of the 64-byte signature: exactly 90 characters. A key id is
-the first 4 characters of the key's RFC 7638 JWK thumbprint (base64url of SHA-256), so anyone can
-recompute it from the published key; the registry refuses a new key whose id is taken.
+The AI 8030 value (GS1 CSET 64, at most 90 characters) is the 2-character key id followed by the
+86-character base64url (no padding) of the 64-byte signature: 88 characters. A key id is the
+first 2 characters of the key's RFC 7638 JWK thumbprint (base64url of SHA-256: 4,096 ids, ample
+for a registry that rotates its key yearly), so anyone can recompute it from the published key;
+the registry refuses a new key whose id is taken. Two characters rather than more keep the QR
+a little smaller; the Ed25519 signature's 86 characters are what cannot shrink.
 
 Ed25519 is deterministic: the same unit signed with the same key gives the same bytes, so a
 re-rendered label is byte-identical.
@@ -47,7 +50,7 @@ from labelgen.errors import NotFoundError, SigningKeyError
 from labelgen.registry.models import SigningKey
 
 MESSAGE_PREFIX = "labelgen-unit-v1"
-KID_CHARS = 4
+KID_CHARS = 2
 SIGNATURE_BYTES = 64
 SIGNATURE_CHARS = 86  # base64url of 64 bytes without padding
 AI_8030_MAX_CHARS = 90
@@ -92,7 +95,7 @@ class Signer:
     private_key: Ed25519PrivateKey
 
     def sign(self, claims: UnitClaims) -> str:
-        """The AI 8030 value for `claims`: key id + base64url signature (90 characters)."""
+        """The AI 8030 value for `claims`: key id + base64url signature (88 characters)."""
         return self.kid + b64url_encode(self.private_key.sign(claims.message()))
 
 
@@ -172,9 +175,10 @@ def rotate_signing_key(
     for _ in range(_NEW_KEY_ATTEMPTS):
         private_key = Ed25519PrivateKey.generate()
         kid = key_id_for(private_key.public_key())
-        if kid not in taken:
+        # A file left by a key no longer in the database (a restored backup) counts as taken.
+        if kid not in taken and not (key_dir / f"{kid}{KEY_FILE_SUFFIX}").exists():
             break
-    else:  # pragma: no cover - 20 collisions in a 2^24 space
+    else:  # pragma: no cover - 20 collisions in a space of 4,096 ids
         raise SigningKeyError("could not find a free key id")
     key_file = _write_key_file(key_dir, kid, private_key, passphrase)
     try:

@@ -1,15 +1,22 @@
 """Offline verification: a QR URL + published public keys → valid / invalid-signature / unsigned / unknown key.
 
 A signed unit's URL (`signed_unit_url`, `signed_trace_url`) is the GS1 Digital Link of
-labelgen.traceability with two query parameters added after `17`:
+labelgen.traceability with two query parameters:
 
-    {base}/01/{GTIN-14}/10/{batch}/21/{serial}?17={YYMMDD}&ocop={stars}.{certificate_no}&8030={kid}{signature}
+    {base}/01/{GTIN-14}/10/{batch}/21/{serial}?s={stars}&8030={kid}{signature}
 
-`ocop` is not a GS1 AI (Digital Link passes other query parameters through): the star count, a
-dot, then the certificate number percent-encoded as one value; it is left out when the label
-cites no certificate. `8030` is GS1's digital-signature AI (see labelgen.registry.signing for
-what it covers); GS1 allows it only beside an instance key, here GTIN + serial, so codes without
-a GTIN or serial are never signed.
+`s` is the star count the label shows (not a GS1 AI: Digital Link passes such parameters
+through); `8030` is GS1's digital-signature AI (see labelgen.registry.signing for what it
+covers).
+
+Every claim a URL makes is signed, and a claim it does not make is signed as empty, so adding one
+afterwards breaks the signature just as editing one does. Two claims are possible but left out
+of the codes the registry signs, to keep the QR small (a 174-character URL, QR version 9 at
+level M, where the earlier form with both took 207 characters and version 10):
+`17={YYMMDD}` (the expiry: the registry holds the batch's dates and the page shows them) and
+`c={certificate_no}` (percent-encoded; the registry knows the product's certificate). GS1
+allows AI 8030 only beside an instance key, here GTIN + serial, so codes without a GTIN or
+serial are never signed.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from labelgen.errors import CodeError
 from labelgen.gtin import is_valid_gtin, to_gtin14
 from labelgen.registry.signing import (
+    KID_CHARS,
     PublicKeyEntry,
     SignatureStatus,
     Signer,
@@ -41,9 +49,11 @@ from labelgen.traceability import (
 )
 
 AI_SIGNATURE = "8030"
-OCOP_PARAMETER = "ocop"
+STARS_PARAMETER = "s"
+CERTIFICATE_PARAMETER = "c"
 AI_CPV = "22"
 MAX_URL_CHARS = 2048
+CERTIFICATE_NO_MAX_CHARS = 100  # the registry's column
 _YYMMDD = re.compile(r"^\d{6}$")
 
 
@@ -107,7 +117,8 @@ def parse_unit_url(url: str) -> UnitCode:
         raise CodeError("url: must be an https:// URL")
     segments = parts.path.rstrip("/").split("/")
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    stars, certificate_no = _ocop_claim(query.get(OCOP_PARAMETER))
+    stars = _stars_claim(query.get(STARS_PARAMETER))
+    certificate_no = _certificate_claim(query.get(CERTIFICATE_PARAMETER))
     expiry = query.get(AI_EXPIRY)
     if expiry is not None and not _YYMMDD.match(expiry):
         raise CodeError(f"url: AI 17 (expiry) must be YYMMDD, not {expiry!r}")
@@ -120,6 +131,8 @@ def parse_unit_url(url: str) -> UnitCode:
         if position + 1 >= len(segments) or not segments[position + 1]:
             raise CodeError("url: /ocop/ must be followed by a certificate number")
         gtin14, certificate_path = None, unquote(segments[position + 1])
+        if not is_plausible_certificate_no(certificate_path):
+            raise CodeError("url: not a certificate number after /ocop/")
         batch, serial = query.get(AI_BATCH), query.get(AI_SERIAL)
     else:
         raise CodeError("url: neither a GS1 Digital Link (/01/GTIN) nor a labelgen /ocop/ link")
@@ -135,7 +148,7 @@ def verify_offline(url: str, keys: dict[str, PublicKeyEntry]) -> OfflineResult:
     """Check a code's signature with published keys alone; CodeError when the URL is not a code."""
     code = parse_unit_url(url)
     claims = code.claims()
-    kid = code.signature[:4] if code.signature else None
+    kid = code.signature[:KID_CHARS] if code.signature else None
     if claims is None:
         detail = "no GTIN and serial, so nothing that can be signed"
         return OfflineResult("unsigned", code, None, detail)
@@ -176,10 +189,10 @@ def signed_unit_url(base_url: str, claims: UnitClaims, signer: Signer) -> str:
         expiry,
     )
     parameters = []
-    if claims.stars is not None and claims.certificate_no:
-        parameters.append(
-            f"{OCOP_PARAMETER}={claims.stars}.{quote(claims.certificate_no, safe='')}"
-        )
+    if claims.stars is not None:
+        parameters.append(f"{STARS_PARAMETER}={claims.stars}")
+    if claims.certificate_no:
+        parameters.append(f"{CERTIFICATE_PARAMETER}={quote(claims.certificate_no, safe='')}")
     parameters.append(f"{AI_SIGNATURE}={signer.sign(claims)}")
     return url + ("&" if "?" in url else "?") + "&".join(parameters)
 
@@ -187,8 +200,10 @@ def signed_unit_url(base_url: str, claims: UnitClaims, signer: Signer) -> str:
 def signed_trace_url(spec: LabelSpec, base_url: str, serial: str, signer: Signer) -> str:
     """The signed QR URL of one unit of `spec` (wraps labelgen.traceability, which stays unsigned).
 
-    Needs the spec's GTIN and batch; the spec's own `traceability.base_url` wins over `base_url`,
-    as in `trace_url`. CodeError names the missing or unusable field.
+    The code claims the spec's star count; its expiry and certificate number stay in the
+    registry (see the module docstring). Needs the spec's GTIN and batch; the spec's own
+    `traceability.base_url` wins over `base_url`, as in `trace_url`. CodeError names the missing
+    or unusable field.
     """
     product = spec.product
     if product.gtin is None:
@@ -202,9 +217,9 @@ def signed_trace_url(spec: LabelSpec, base_url: str, serial: str, signer: Signer
         product.gtin,
         product.batch,
         serial,
-        product.expiry_date,
+        None,  # the registry's batch holds the expiry; the short code leaves it out
         certification.stars if certification else None,
-        certification.certificate_no if certification else None,
+        None,
     )
     return signed_unit_url(spec.traceability.base_url or base_url, claims, signer)
 
@@ -233,13 +248,39 @@ def _digital_link_path(segments: list[str]) -> tuple[str, dict[str, str]]:
     return gtin14, qualifiers
 
 
-def _ocop_claim(value: str | None) -> tuple[int | None, str | None]:
+def _stars_claim(value: str | None) -> int | None:
     if value is None:
-        return None, None
-    stars_text, dot, certificate = value.partition(".")
-    if not dot or stars_text not in {"1", "2", "3", "4", "5"} or not certificate:
-        raise CodeError(f"url: {OCOP_PARAMETER} must be STARS.CERTIFICATE_NO, not {value!r}")
-    return int(stars_text), unicodedata.normalize("NFC", certificate)
+        return None
+    if value not in {"1", "2", "3", "4", "5"}:
+        raise CodeError(f"url: {STARS_PARAMETER} (the star count) must be 1 to 5, not {value!r}")
+    return int(value)
+
+
+def _certificate_claim(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not is_plausible_certificate_no(value):
+        raise CodeError(f"url: {CERTIFICATE_PARAMETER} is not a certificate number")
+    return unicodedata.normalize("NFC", value)
+
+
+def is_plausible_certificate_no(text: str) -> bool:
+    """True when `text` could be a registered certificate number: 1-100 characters, not blank,
+    no control character."""
+    return (
+        0 < len(text) <= CERTIFICATE_NO_MAX_CHARS
+        and bool(text.strip())
+        and not any(unicodedata.category(char) == "Cc" for char in text)
+    )
+
+
+def is_codable(value: str) -> bool:
+    """True when `value` can be a batch or serial in a Digital Link (1-20 characters of CSET 82)."""
+    try:
+        check_qualifier(value, "value")
+    except CodeError:
+        return False
+    return True
 
 
 def _describe(status: SignatureStatus, kid: str | None, keys: dict[str, PublicKeyEntry]) -> str:

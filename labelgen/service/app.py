@@ -1,4 +1,4 @@
-"""The application factory: Settings → a FastAPI app with its routers, limits, headers, problems and render pool."""
+"""The application factory: Settings → a FastAPI app with routers, middleware, problems, registry and render pool."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -16,37 +17,62 @@ from labelgen.service.limits import BodySizeLimitMiddleware
 from labelgen.service.openapi import build_openapi
 from labelgen.service.pool import RenderPool
 from labelgen.service.problems import install_problem_handlers
-from labelgen.service.routers import check, docs, health, labels, problems, templates
+from labelgen.service.registry import RegistryAccess, open_registry
+from labelgen.service.routers import (
+    certificates,
+    check,
+    docs,
+    health,
+    labels,
+    problems,
+    products,
+    templates,
+    verification,
+)
 from labelgen.service.settings import Settings
+
+if TYPE_CHECKING:
+    from labelgen.registry.service import Registry
 
 DESCRIPTION = """\
 Render compliant OCOP packaging labels (SVG, PNG, print PDF) and check them against the
-labelling rules. Send a label spec as JSON; every error is answered as
+labelling rules; keep the registry of OCOP certificates, products, batches and serials
+(issuers and producers, with `Authorization: Bearer KEY`); and answer the URL a label's QR
+code holds with the verdict on it. Send a label spec as JSON; every error is answered as
 `application/problem+json` (RFC 9457) whose `type` is one of the `/problems/{slug}` URIs
 described under GET /problems.
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new app; its render workers start with the app's lifespan and stop when it ends.
+def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> FastAPI:
+    """A new app; its registry opens and its render workers start with the app's lifespan, and
+    both close when it ends.
 
     Settings are read here (from LABELGEN_* variables unless given), not when the module is
-    imported, so that each app, and each test, gets its own.
+    imported, so that each app, and each test, gets its own. The registry is the embedded
+    SQLite file under the data dir unless LABELGEN_DATABASE_URL names another database; its
+    schema is brought up to date once, at start-up. A `registry` passed in (a test's, with its
+    own clock) is used as it is and left open for its owner to close.
     """
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened, owned = await run_in_threadpool(open_registry, settings, registry)
+        app.state.registry = RegistryAccess(opened, settings.registry_threads)
         # A fresh pool for each run of the app: a server (or a test) may start it again.
         pool = RenderPool(settings)
         app.state.pool = pool
-        await run_in_threadpool(pool.start)
         try:
+            await run_in_threadpool(pool.start)
             yield
         finally:
             # Called after the server has stopped taking requests (on SIGTERM, uvicorn first
             # lets the requests in progress finish): the pool then lets its renders finish too.
             await run_in_threadpool(pool.close)
+            app.state.registry = None
+            if owned:
+                await run_in_threadpool(opened.close)
 
     app = FastAPI(
         title="labelgen",
@@ -68,14 +94,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # Until the lifespan starts one, a pool that is not started: renders are answered 503.
     app.state.pool = RenderPool(settings)
+    app.state.registry = None
     install_problem_handlers(app)
     # The last added runs first: the headers wrap every answer, the 413 included.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    # The scanned codes' URLs first: routes are matched in order, and they are the busiest.
     for router in (
+        verification.router,
         labels.router,
         check.router,
         templates.router,
+        certificates.router,
+        products.router,
         health.router,
         problems.router,
         docs.router,

@@ -41,6 +41,7 @@ def run_job(job: Job) -> Outcome:
             serial=job.serial,
             base_url=job.base_url,
             as_of=job.as_of,
+            qr_url=job.qr_url,
         )
         return Outcome("file", data=data, filename=download_name(spec, job.output_format))
     except MalformedBodyError as error:

@@ -113,3 +113,132 @@ class ProblemTypeInfo(BaseModel):
     title: str
     status: int
     description: str
+
+
+# --- the certificate registry ---------------------------------------------------------------
+
+
+class ProducerSummary(BaseModel):
+    name: str
+    address: str
+    phone: str | None
+
+
+class CertifiedProduct(BaseModel):
+    name: str
+    gtin: str | None = Field(description="GTIN-14")
+
+
+class CertificateSummary(BaseModel):
+    """A certificate as the registry holds it; `in_force` is true while it is active and its
+    validity has not ended (today in Vietnam)."""
+
+    certificate_no: str = Field(examples=["OCOP-DT-2024-0178"])
+    scheme: Literal["OCOP"]
+    stars: int = Field(ge=1, le=5)
+    decision_no: str
+    issued_by: str
+    issued_on: dt.date
+    valid_until: dt.date
+    province: str | None
+    status: Literal["active", "suspended", "revoked"]
+    in_force: bool
+    product: CertifiedProduct
+    producer: ProducerSummary
+    updated_at: dt.datetime
+
+
+class HistoryEntryModel(BaseModel):
+    """One change to a certificate: who, when, what it became; `hash` chains it to the one before."""
+
+    sequence: int
+    action: Literal["registered", "renewed", "suspended", "reinstated", "revoked"]
+    actor: str = Field(description="role and key id, never the key itself")
+    occurred_at: dt.datetime
+    state: dict[str, object]
+    reason: str | None
+    hash: str
+
+
+class StatusChange(BaseModel):
+    """The body of revoke, suspend and reinstate (optional)."""
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class RenewalRequest(BaseModel):
+    """A renewal: the new decision, and what else it changed."""
+
+    decision_no: str
+    issued_on: dt.date
+    valid_until: dt.date | None = Field(default=None, description="36 months on when left out")
+    stars: int | None = Field(default=None, ge=3, le=5)
+    issued_by: str | None = None
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ProductSummary(BaseModel):
+    id: int = Field(description="names a product without a GTIN in paths")
+    name: str
+    gtin: str | None = Field(description="GTIN-14")
+    producer: str
+
+
+class BatchSummary(BaseModel):
+    code: str = Field(examples=["L261120"])
+    manufactured_on: dt.date | None
+    expires_on: dt.date | None
+    product: ProductSummary
+
+
+class SerialAllocationSummary(BaseModel):
+    request_id: str | None
+    batch: BatchSummary
+    serials: list[str]
+    created: bool = Field(description="false when a repeated request_id returned earlier serials")
+
+
+class CodesRequest(BaseModel):
+    serials: list[str] = Field(min_length=1, max_length=1000)
+
+
+class SignedCode(BaseModel):
+    serial: str
+    url: str = Field(description="the signed GS1 Digital Link URL the unit's QR code holds")
+
+
+class SignedCodes(BaseModel):
+    codes: list[SignedCode]
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
+class VerificationAnswer(BaseModel):
+    """What a scanned code's URL answers as JSON. `status` is one of six values; registry data
+    (product, producer, certificate, batch) is given only for a real code."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["valid", "expired", "revoked", "suspended", "unknown", "invalid-signature"]
+    checked_at: dt.datetime
+    signature: Literal["valid", "invalid-signature", "unsigned", "unknown-key"]
+    scan_count: int = Field(
+        description="scans of this serial, this one included, counted up to 1,000"
+    )
+    first_verified_at: dt.datetime | None
+    may_be_copy: bool = Field(description="scans of this serial came from many networks")
+
+
+class Link(BaseModel):
+    href: str
+    title: str | None = None
+    type: str | None = None
+    hreflang: list[str] | None = None
+
+
+class Linkset(BaseModel):
+    """RFC 9264 linkset, as GS1 Digital Link resolvers answer `?linkType=all`: one context
+    object whose `anchor` is the code's URL and whose other members are GS1 link types."""
+
+    linkset: list[dict[str, object]]

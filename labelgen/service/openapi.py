@@ -13,7 +13,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from labelgen.service.models import ProblemDetails
+from labelgen.registry.inputs import AllocationInput, BatchInput, CertificateInput, ProductInput
+from labelgen.service.models import (
+    CodesRequest,
+    Linkset,
+    ProblemDetails,
+    RenewalRequest,
+    StatusChange,
+)
 from labelgen.service.problems import PROBLEM_KINDS, PROBLEM_MEDIA_TYPE, ProblemKind
 from labelgen.spec import LabelSpec
 from labelgen.templates import bundled_template_ids
@@ -23,6 +30,23 @@ PROBLEM_SCHEMA_REF = {"$ref": "#/components/schemas/ProblemDetails"}
 SPEC_SCHEMA_REF = {"$ref": "#/components/schemas/LabelSpec"}
 # FastAPI's own validation-error schemas: every 4xx here is a ProblemDetails instead.
 _UNUSED_SCHEMAS = ("HTTPValidationError", "ValidationError")
+REQUEST_MODELS = (
+    CertificateInput,
+    RenewalRequest,
+    StatusChange,
+    ProductInput,
+    BatchInput,
+    AllocationInput,
+    CodesRequest,
+    # Answered as files or linksets, so FastAPI does not see them: referenced by $ref.
+    Linkset,
+)
+UNAUTHORIZED_HEADERS = {
+    "WWW-Authenticate": {
+        "description": '`Bearer` (RFC 6750), with `error="invalid_token"` for a bad key',
+        "schema": {"type": "string"},
+    }
+}
 
 
 def spec_request_body(description: str) -> dict[str, Any]:
@@ -32,6 +56,21 @@ def spec_request_body(description: str) -> dict[str, Any]:
             "required": True,
             "description": description,
             "content": {"application/json": {"schema": SPEC_SCHEMA_REF}},
+        }
+    }
+
+
+def json_request_body(schema: str, description: str, required: bool = True) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads a JSON body described by the named schema
+    (one of REQUEST_MODELS; the routes read the body themselves, to answer its problems as
+    problem+json)."""
+    return {
+        "requestBody": {
+            "required": required,
+            "description": description,
+            "content": {
+                "application/json": {"schema": {"$ref": REF_TEMPLATE.format(model=schema)}}
+            },
         }
     }
 
@@ -68,9 +107,24 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             _keep_problem_content_only(operation)
+            _document_challenge(operation)
     document["tags"] = [
         {"name": "labels", "description": "Render and check labels"},
         {"name": "templates", "description": "The bundled templates"},
+        {
+            "name": "certificates",
+            "description": "OCOP certificates: issuers change them (`Authorization: Bearer "
+            "KEY`), anyone reads one",
+        },
+        {
+            "name": "products",
+            "description": "A producer's products, batches, serials and signed codes",
+        },
+        {
+            "name": "verification",
+            "description": "What a label's QR code opens: the verdict as a page, JSON or a "
+            "GS1 linkset, and the public keys that check signatures offline",
+        },
         {"name": "service", "description": "Health, readiness and problem types"},
     ]
     app.openapi_schema = document
@@ -94,6 +148,10 @@ def _add_model_schemas(schemas: dict[str, Any]) -> None:
     schemas.update(problem_schema.pop("$defs", {}))
     problem_schema["description"] = problem_schema.get("description", "") + "\n\n" + _types_table()
     schemas["ProblemDetails"] = problem_schema
+    for model in REQUEST_MODELS:
+        model_schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+        schemas.update(model_schema.pop("$defs", {}))
+        schemas[model.__name__] = model_schema
 
 
 def _types_table() -> str:
@@ -102,6 +160,12 @@ def _types_table() -> str:
         for kind in PROBLEM_KINDS
     ]
     return "Problem types:\n" + "\n".join(rows)
+
+
+def _document_challenge(operation: dict[str, Any]) -> None:
+    response = operation.get("responses", {}).get("401")
+    if response is not None:
+        response["headers"] = UNAUTHORIZED_HEADERS
 
 
 def _keep_problem_content_only(operation: dict[str, Any]) -> None:

@@ -10,6 +10,7 @@ resource and works offline.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 import unicodedata
@@ -20,7 +21,7 @@ from typing import Any, get_args
 import jinja2
 import yaml
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from labelgen.compliance.catalogue import FINISHING_PHRASES, ORIGIN_PHRASES
@@ -77,7 +78,7 @@ def designer_page(lang: str = "vi") -> HTMLResponse:
     """The label designer, in Vietnamese unless `lang=en`."""
     language = lang if lang in LANGUAGES else "vi"
     html = (
-        _environment()
+        environment()
         .get_template("designer.html.j2")
         .render(
             lang=language,
@@ -105,17 +106,32 @@ def designer_page(lang: str = "vi") -> HTMLResponse:
 
 
 @router.get("/static/{name:path}", include_in_schema=False)
-def static_file(name: str) -> Response:
-    """A file of the page (script, style sheet, icon, sample spec, web font), by exact name."""
+async def static_file(name: str) -> Response:
+    """A file of the pages (script, style sheet, icon, sample spec, web font), by exact name.
+
+    Served from memory: the files are few and small, and the verification page's style sheet
+    is fetched by every phone that scans a code, so it must not cost a trip to a thread.
+    """
     path = _static_files().get(name)
     if path is None:
         # Answered as every other error of the service is (problem+json, 404).
         raise HTTPException(status_code=404)
-    return FileResponse(
-        path,
+    data, etag = _static_content(path)
+    return Response(
+        data,
         media_type=_STATIC_MEDIA_TYPES[path.suffix],
-        headers={"Cache-Control": _STATIC_CACHE, "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Cache-Control": _STATIC_CACHE,
+            "X-Content-Type-Options": "nosniff",
+            "ETag": etag,
+        },
     )
+
+
+@cache
+def _static_content(path: Path) -> tuple[bytes, str]:
+    data = path.read_bytes()
+    return data, f'"{hashlib.sha256(data).hexdigest()[:32]}"'
 
 
 @router.post("/designer/parse", include_in_schema=False)
@@ -163,7 +179,8 @@ def ui_strings(language: str) -> dict[str, Any]:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of the service's pages: web/templates/, autoescaped, strict."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
         autoescape=True,

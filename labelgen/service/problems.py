@@ -18,16 +18,25 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from labelgen.errors import (
+    AuthenticationError,
+    ConflictError,
     LabelgenError,
     LabelTooComplexError,
     MalformedBodyError,
+    MissingCredentialsError,
     NotCompliantError,
+    NotFoundError,
+    PermissionDeniedError,
     Problem,
+    RegistryError,
+    RegistryInputError,
+    RegistryUnavailableError,
     RenderFailedError,
     RenderTimeoutError,
     RequestTooLargeError,
     ServiceBusyError,
     ServiceUnavailableError,
+    SigningKeyError,
     SpecError,
     UnsupportedMediaTypeError,
     WorkerStartError,
@@ -150,6 +159,63 @@ INTERNAL = ProblemKind(
     "shown here.",
 )
 HTTP_ERROR = ProblemKind("http-error", 400, "Bad request", "The request cannot be served.")
+UNAUTHORIZED = ProblemKind(
+    "unauthorized",
+    401,
+    "An API key is needed",
+    "The route acts for an issuer or a producer: send `Authorization: Bearer KEY` with a key "
+    "made by `labelgen registry key create`. The key was missing, malformed, unknown or revoked.",
+)
+FORBIDDEN = ProblemKind(
+    "forbidden",
+    403,
+    "Not allowed for this key",
+    "The key is valid but its role may not do this (certificates are changed by issuers; "
+    "products, batches and serials by producers).",
+)
+NOT_REGISTERED = ProblemKind(
+    "not-registered",
+    404,
+    "No such record",
+    "The registry holds no such certificate, product or batch, or it belongs to another "
+    "producer (the two are answered alike).",
+)
+CONFLICT = ProblemKind(
+    "conflict",
+    409,
+    "Conflicts with the registry",
+    "The change clashes with what the registry holds: a certificate number or GTIN already "
+    "taken, a batch registered with other dates, a status change that is not allowed.",
+)
+INVALID_REQUEST = ProblemKind(
+    "invalid-request",
+    422,
+    "The request is not valid",
+    "The JSON body is readable but a field is missing or wrong; `problems` lists each as "
+    "{field, reason}.",
+)
+CERTIFICATE_NOT_REGISTERED = ProblemKind(
+    "certificate-not-registered",
+    422,
+    "The certificate is not in the registry",
+    "The label cites an OCOP certificate the registry does not hold for this product, or holds "
+    "with other stars, or that is not in force; `problems` names the field "
+    "(`certification.certificate_no` or `certification.stars`). Asked for when the service "
+    "runs with LABELGEN_REQUIRE_REGISTERED_CERTIFICATES=true, and for serialised labels.",
+)
+SIGNING_UNAVAILABLE = ProblemKind(
+    "signing-unavailable",
+    503,
+    "Codes cannot be signed now",
+    "The registry has no usable signing key (none made yet, or its private key file is "
+    "missing); the operator makes one with `labelgen registry keys rotate`.",
+)
+REGISTRY_UNAVAILABLE = ProblemKind(
+    "registry-unavailable",
+    503,
+    "The registry is unavailable",
+    "The certificate registry's database cannot be reached or used now. Try again later.",
+)
 
 PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     INVALID_SPEC,
@@ -167,6 +233,14 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     RENDER_TIMEOUT,
     INTERNAL,
     HTTP_ERROR,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_REGISTERED,
+    CONFLICT,
+    INVALID_REQUEST,
+    CERTIFICATE_NOT_REGISTERED,
+    SIGNING_UNAVAILABLE,
+    REGISTRY_UNAVAILABLE,
 )
 PROBLEM_KINDS_BY_SLUG = {kind.slug: kind for kind in PROBLEM_KINDS}
 
@@ -224,8 +298,42 @@ def not_compliant_response(error: NotCompliantError) -> JSONResponse:
     )
 
 
+def registry_error_response(error: RegistryError) -> JSONResponse:
+    """The problem answer for a registry refusal: 401, 403, 404, 409, 422 or 503."""
+    if isinstance(error, AuthenticationError):
+        # RFC 6750: a bare challenge when no key came, `invalid_token` when a bad one did.
+        missing = isinstance(error, MissingCredentialsError)
+        challenge = "Bearer" if missing else 'Bearer error="invalid_token"'
+        return problem_response(UNAUTHORIZED, str(error), headers={"WWW-Authenticate": challenge})
+    if isinstance(error, RegistryInputError):
+        kind = (
+            CERTIFICATE_NOT_REGISTERED
+            if any(problem.field.startswith("certification.") for problem in error.problems)
+            else INVALID_REQUEST
+        )
+        return problem_response(kind, str(error), problems=field_problems(error.problems))
+    simple = {
+        PermissionDeniedError: FORBIDDEN,
+        NotFoundError: NOT_REGISTERED,
+        ConflictError: CONFLICT,
+        SigningKeyError: SIGNING_UNAVAILABLE,
+    }
+    for error_class, kind in simple.items():
+        if isinstance(error, error_class):
+            return problem_response(kind, str(error))
+    if not isinstance(error, RegistryUnavailableError):
+        logger.error("registry error: %s", error)
+    return problem_response(
+        REGISTRY_UNAVAILABLE,
+        "the registry cannot serve this request now",
+        headers={"Retry-After": "5"},
+    )
+
+
 def labelgen_error_response(error: LabelgenError) -> JSONResponse:
     """The problem answer for one of labelgen's own errors."""
+    if isinstance(error, RegistryError):
+        return registry_error_response(error)
     if isinstance(error, SpecError):
         return spec_problem_response(error)
     if isinstance(error, NotCompliantError):

@@ -42,6 +42,8 @@ class Job:
     draft: bool = False
     serial: str | None = None
     as_of: dt.date | None = None
+    # The signed URL of a serialised unit, made by the registry in the service's process.
+    qr_url: str | None = None
 
 
 @dataclass(frozen=True)

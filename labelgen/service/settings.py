@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, SecretStr, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from labelgen.logos import DEFAULT_MAX_PIXELS
 from labelgen.traceability import DEFAULT_BASE_URL
+
+if TYPE_CHECKING:
+    from labelgen.registry.settings import RegistrySettings
 
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[!-~]*)?$")]
 
@@ -54,3 +58,47 @@ class Settings(BaseSettings):
         default=1000, ge=1, description="renders a worker serves before it is replaced"
     )
     worker_start_timeout_s: float = Field(default=90.0, gt=0)
+    database_url: str | None = Field(
+        default=None,
+        description="the certificate registry's database (a SQLAlchemy URL, e.g. "
+        "postgresql+psycopg://…); default: the embedded SQLite file in the data dir",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="where the embedded database, signing keys and scan salt live; default: "
+        "the platform's per-user data folder followed by labelgen",
+    )
+    signing_key_dir: Path | None = Field(
+        default=None, description="the Ed25519 private keys; default: signing-keys in the data dir"
+    )
+    signing_key_passphrase: SecretStr | None = None
+    scan_salt: SecretStr | None = Field(
+        default=None,
+        description="hex key of the scanners' network hashes; default: the salt file in the "
+        "data dir (instances of one deployment must share it)",
+    )
+    require_registered_certificates: bool = Field(
+        default=False,
+        description="refuse to render a label whose certification cites a certificate the "
+        "registry does not hold (off: the designer renders any spec, for drafts and trials)",
+    )
+    registry_threads: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="registry calls (database work) run at once, off the event loop",
+    )
+
+    def registry_settings(self) -> RegistrySettings:
+        """The registry's settings: these values where given, else the LABELGEN_* defaults."""
+        from labelgen.registry.settings import registry_settings
+
+        passphrase = self.signing_key_passphrase
+        salt = self.scan_salt
+        return registry_settings(
+            data_dir=self.data_dir,
+            database_url=self.database_url,
+            key_dir=self.signing_key_dir,
+            key_passphrase=passphrase.get_secret_value() if passphrase else None,
+            scan_salt_hex=salt.get_secret_value() if salt else None,
+        )

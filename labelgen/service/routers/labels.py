@@ -1,30 +1,53 @@
-"""Labels resource: POST /api/v1/labels with a spec → the label as an SVG, PNG or PDF download."""
+"""Labels resource: POST /api/v1/labels with a spec → the label as an SVG, PNG or PDF download.
+
+Two checks against the certificate registry run in the service's own process (the render
+workers never touch the database): with LABELGEN_REQUIRE_REGISTERED_CERTIFICATES on, a label
+may cite only a certificate the registry holds for its product, with the same stars and in
+force; and a serialised label asked for with a producer's API key (`?serial=…` and
+`Authorization: Bearer KEY`) gets the registry's signed QR URL for that unit. The setting is
+off by default so that the designer page renders any spec, such as a trial with the example
+certificate, on a service whose registry is still empty; a deployment that prints for real
+turns it on, and then a serialised label must be signed (an API key is required).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from labelgen.registry.apikeys import Principal
 from labelgen.service.dispatch import PoolDep, SettingsDep, read_spec_body, run_job
+from labelgen.service.jobs import decode_body, parse_service_spec
 from labelgen.service.openapi import problem_responses, spec_request_body
 from labelgen.service.problems import (
     BUSY,
     CANNOT_RENDER,
+    CERTIFICATE_NOT_REGISTERED,
+    FORBIDDEN,
     INTERNAL,
     INVALID_PARAMETER,
     INVALID_SPEC,
     MALFORMED_BODY,
     NOT_COMPLIANT,
+    NOT_REGISTERED,
+    REGISTRY_UNAVAILABLE,
     RENDER_TIMEOUT,
     REQUEST_TOO_LARGE,
+    SIGNING_UNAVAILABLE,
     TOO_COMPLEX,
+    UNAUTHORIZED,
     UNAVAILABLE,
     UNSUPPORTED_MEDIA_TYPE,
 )
 from labelgen.service.protocol import Job
+from labelgen.service.registry import RegistryAccess, get_principal, get_registry, require_role
+from labelgen.service.settings import Settings
+from labelgen.spec import Certification, normalise_text
 
 router = APIRouter(prefix="/api/v1", tags=["labels"])
 
@@ -61,6 +84,12 @@ RENDER_PROBLEMS = (
     INTERNAL,
     UNAVAILABLE,
     RENDER_TIMEOUT,
+    UNAUTHORIZED,
+    FORBIDDEN,
+    NOT_REGISTERED,
+    CERTIFICATE_NOT_REGISTERED,
+    SIGNING_UNAVAILABLE,
+    REGISTRY_UNAVAILABLE,
 )
 
 
@@ -88,15 +117,24 @@ async def render_label(
     ] = None,
     serial: Annotated[
         str | None,
-        Query(pattern=SERIAL_PATTERN, description="a per-unit serial for the QR code"),
+        Query(
+            pattern=SERIAL_PATTERN,
+            description="a per-unit serial for the QR code; with a producer's API key, one "
+            "allocated to the spec's batch, and the QR holds the registry's signed URL",
+        ),
     ] = None,
 ) -> Response:
     """The label as a file: `image/svg+xml`, `image/png` or `application/pdf`.
 
     A spec whose label breaks an `error` rule is answered 422 `/problems/not-compliant` with
-    the findings, unless `draft=true`.
+    the findings, unless `draft=true`. A certification the registry does not hold is answered
+    422 `/problems/certificate-not-registered` when the service requires registered
+    certificates, and always for a signed serialised label.
     """
     body = await read_spec_body(request)
+    qr_url = None
+    if not draft:
+        qr_url = await _registry_checks(request, settings, body, serial)
     job = Job(
         kind="render",
         body=body,
@@ -106,9 +144,59 @@ async def render_label(
         draft=draft,
         serial=serial,
         as_of=as_of,
+        qr_url=qr_url,
     )
     outcome = await run_job(pool, job)
     headers = {"Content-Disposition": f'attachment; filename="{outcome.filename}"'}
     if output_format == "svg":
         headers["Content-Security-Policy"] = SVG_CSP
     return Response(outcome.data, media_type=MEDIA_TYPES[output_format], headers=headers)
+
+
+async def _registry_checks(
+    request: Request, settings: Settings, body: bytes, serial: str | None
+) -> str | None:
+    """The signed QR URL of a serialised label asked for with an API key (None otherwise),
+    after the certificate checks the service's settings ask for."""
+    signs = serial is not None and (
+        request.headers.get("authorization") is not None or settings.require_registered_certificates
+    )
+    if signs:
+        assert serial is not None
+        access = await get_registry(request)
+        principal = await get_principal(request, access)
+        return await _signed_url(access, principal, body, serial, settings.base_url)
+    if settings.require_registered_certificates:
+        certification, gtin = _cited_certification(decode_body(body))
+        if certification is not None:
+            access = await get_registry(request)
+            await access.call(access.registry.confirm_certification, certification, gtin)
+    return None
+
+
+async def _signed_url(
+    access: RegistryAccess, principal: Principal, body: bytes, serial: str, base_url: str
+) -> str:
+    require_role(principal, "producer", "render serialised labels")
+    # The whole spec is needed here (GTIN, batch, stars, its own base URL): parsed off the
+    # event loop, since a spec may carry a large logo.
+    spec = await run_in_threadpool(lambda: parse_service_spec(decode_body(body)))
+    url: str = await access.call(
+        access.registry.signed_label_url, principal, spec, serial, base_url
+    )
+    return url
+
+
+def _cited_certification(document: dict[str, Any]) -> tuple[Certification | None, str | None]:
+    """The certification block and GTIN of a spec document, read without parsing the rest; a
+    block that is not valid is left for the render's own checks to report."""
+    product = document.get("product")
+    gtin = product.get("gtin") if isinstance(product, dict) else None
+    block = document.get("certification")
+    if not isinstance(block, dict):
+        return None, None
+    try:
+        certification = Certification.model_validate(normalise_text(block))
+    except ValidationError:
+        return None, None
+    return certification, gtin if isinstance(gtin, str) else None

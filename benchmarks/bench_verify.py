@@ -1,0 +1,300 @@
+"""Benchmark: the verification URL under load → req/s and p99 for its page and its JSON, beside a static file.
+
+For each database (the embedded SQLite file, then PostgreSQL when it answers) a registry is
+seeded with one product, a batch and UNITS signed serials, `labelgen serve` is started on a free
+loopback port, and each form is loaded for SECONDS with `wrk` (Debian's package), cycling
+through the serials so that the scans spread as real ones do; without wrk, a bounded Python
+client does the same, slower. The static file, served by the same process, is the ceiling.
+
+Usage: benchmarks/bench_verify.py [SECONDS] [CONNECTIONS]. Talks to 127.0.0.1 only, and stops
+by itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from labelgen.registry import AllocationInput, Registry
+from labelgen.registry.settings import registry_settings
+from labelgen.registry.testing import postgres_test_url, seed_registry, temporary_database
+
+UNITS = 1000
+BASE_URL = "https://truyxuat.example.vn"
+TARGET_RATE_PER_S = 1000.0
+TARGET_P99_MS = 50.0
+WRK_THREADS = 2
+MAX_PYTHON_REQUESTS = 20_000
+SERVER_START_S = 120.0
+FORMS = {
+    "html": {"Accept": "text/html"},
+    "json": {"Accept": "application/json"},
+    "static": {},
+}
+_LATENCY_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass
+class LoadResult:
+    rate_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    tool: str
+
+
+@dataclass
+class Target:
+    """A running server and the paths to load."""
+
+    port: int
+    code_paths: list[str]
+    static_path: str = "/static/verify.css"
+    notes: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def postgres_answers() -> bool:
+    address = urlsplit(postgres_test_url().replace("postgresql+psycopg", "postgresql"))
+    try:
+        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 5432), 2):
+            return True
+    except OSError:
+        return False
+
+
+def seed_codes(database_url: str, data_dir: Path) -> list[str]:
+    """Seed the registry and sign UNITS serials; their URL paths and queries."""
+    settings = registry_settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        key_dir=None,
+        key_passphrase=None,
+        scan_salt_hex=None,
+    )
+    registry = Registry(settings)
+    try:
+        registry.migrate()
+        seed = seed_registry(registry, serial_count=1)
+        allocation = registry.allocate_serials(
+            seed.producer, seed.gtin, seed.batch_code, AllocationInput(count=UNITS)
+        )
+        urls = registry.signed_unit_urls(
+            seed.producer, seed.gtin, seed.batch_code, allocation.serials, BASE_URL
+        )
+    finally:
+        registry.close()
+    return [url.removeprefix(BASE_URL) for url in urls]
+
+
+def start_server(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    labelgen = Path(sys.executable).with_name("labelgen")
+    command = [str(labelgen), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    return subprocess.Popen(
+        command,
+        env={**os.environ, **environment},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("labelgen serve exited while starting")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("labelgen serve did not start")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def load_with_wrk(
+    port: int, paths: list[str], headers: dict[str, str], seconds: float, connections: int
+) -> LoadResult:
+    """wrk cycling through `paths` (a Lua script), with its latency distribution."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        quoted = ",\n".join(f'  "{path}"' for path in paths)
+        script.write(
+            "local paths = {\n" + quoted + "\n}\nlocal next_path = 0\n"
+            "request = function()\n  next_path = next_path % #paths + 1\n"
+            "  return wrk.format(nil, paths[next_path])\nend\n"
+        )
+    command = ["wrk", "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{seconds:g}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += ["--latency", "-s", script.name, f"http://127.0.0.1:{port}"]
+    try:
+        output = subprocess.run(
+            command, capture_output=True, text=True, check=True, timeout=seconds + 30
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    return LoadResult(
+        rate_per_s=float(_match(r"Requests/sec:\s+([\d.]+)", output)),
+        p50_ms=_latency_ms(_match(r"\s50%\s+([\d.]+\w+)", output)),
+        p99_ms=_latency_ms(_match(r"\s99%\s+([\d.]+\w+)", output)),
+        requests=int(_match(r"(\d+) requests in", output)),
+        errors=_errors(output),
+        tool="wrk",
+    )
+
+
+def _match(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    if found is None:
+        raise SystemExit(f"wrk's output has no {pattern!r}:\n{text}")
+    return found.group(1)
+
+
+def _latency_ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(number) * _LATENCY_UNITS_MS[unit]
+
+
+def _errors(output: str) -> int:
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    total = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        total += sum(int(value) for value in socket_errors.groups())
+    return total
+
+
+def load_with_python(
+    port: int, paths: list[str], headers: dict[str, str], seconds: float, connections: int
+) -> LoadResult:
+    """Threads with keep-alive connections, bounded in time and in requests (slower than wrk:
+    the client shares the two cores with the server)."""
+    latencies_ms: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        position = offset
+        while time.perf_counter() < deadline and len(latencies_ms) < MAX_PYTHON_REQUESTS:
+            started = time.perf_counter()
+            connection.request("GET", paths[position % len(paths)], headers=headers)
+            response = connection.getresponse()
+            response.read()
+            with lock:
+                if response.status == 200:
+                    latencies_ms.append((time.perf_counter() - started) * 1000)
+                else:
+                    errors[0] += 1
+            position += connections
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(offset,)) for offset in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed_s = time.perf_counter() - started
+    ordered = sorted(latencies_ms) or [float("nan")]
+    return LoadResult(
+        rate_per_s=len(latencies_ms) / elapsed_s,
+        p50_ms=statistics.median(ordered),
+        p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+        requests=len(latencies_ms),
+        errors=errors[0],
+        tool="python",
+    )
+
+
+def run_backend(name: str, seconds: float, connections: int) -> dict[str, LoadResult]:
+    with ExitStack() as stack:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-verify-")))
+        if name == "postgresql":
+            database_url = stack.enter_context(temporary_database("postgresql", directory))
+            environment = {"LABELGEN_DATABASE_URL": database_url}
+        else:
+            database_url = f"sqlite:///{directory / 'labelgen.db'}"
+            environment = {}
+        environment["LABELGEN_DATA_DIR"] = str(directory)
+        paths = seed_codes(database_url, directory)
+        port = free_port()
+        process = start_server(port, environment)
+        stack.callback(stop_server, process)
+        wait_until_up(port, process)
+        load = load_with_wrk if shutil.which("wrk") else load_with_python
+        results = {}
+        for form, headers in FORMS.items():
+            form_paths = ["/static/verify.css"] if form == "static" else paths
+            # A short warm-up, so that connections, caches and the page template are ready.
+            load(port, form_paths, headers, 1.0, connections)
+            results[form] = load(port, form_paths, headers, seconds, connections)
+        return results
+
+
+def report(backend: str, results: dict[str, LoadResult]) -> None:
+    for form, result in results.items():
+        verdict = ""
+        if form != "static":
+            good = result.rate_per_s >= TARGET_RATE_PER_S and result.p99_ms < TARGET_P99_MS
+            verdict = "ok" if good else "UNDER TARGET"
+        print(
+            f"{backend:<11}{form:<8}{result.rate_per_s:>9.0f}{result.p50_ms:>9.1f}"
+            f"{result.p99_ms:>9.1f}{result.requests:>10}{result.errors:>8}  {result.tool} {verdict}"
+        )
+
+
+def main() -> int:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+    connections = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+    print(
+        f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}, "
+        f"{connections} connections, {seconds:g} s per form, {UNITS} signed serials; "
+        f"target ≥ {TARGET_RATE_PER_S:.0f} verifications/s with p99 < {TARGET_P99_MS:.0f} ms"
+    )
+    print(
+        f"{'database':<11}{'form':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
+    )
+    backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
+    for backend in backends:
+        report(backend, run_backend(backend, seconds, connections))
+    if "postgresql" not in backends:
+        print("postgresql: not reachable at LABELGEN_TEST_POSTGRES_URL or 127.0.0.1:5432; skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

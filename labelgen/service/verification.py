@@ -1,0 +1,213 @@
+"""The answer to a scanned code: a Verification → the consumer page (HTML), its JSON, or a GS1 linkset.
+
+The page is rendered here with Jinja2 (autoescaped) from `web/templates/verify.html.j2`, in
+Vietnamese unless English is asked for (`?lang=en`, or `Accept-Language` preferring English),
+with every word from the `verify` group of `web/strings/<lang>.yaml`. It loads one style sheet,
+`/static/verify.css`, and nothing else: the OCOP badge is inline SVG drawn by labelgen.badge,
+there is no script, and no request leaves the service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache, lru_cache
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from markupsafe import Markup
+
+from labelgen.badge import CERTIFIED_STARS, BadgeColors, badge_height_mm, draw_badge, has_caption
+from labelgen.registry.lookup import SCAN_COUNT_CAP, Verification
+from labelgen.service.pages import LANGUAGES, environment, ui_strings
+
+AnswerForm = Literal["html", "json", "linkset"]
+LINKSET_MEDIA_TYPE = "application/linkset+json"
+NATIONAL_OCOP_SYSTEM_URL = "https://ocopvietnam.gov.vn"
+GS1_VOCABULARY = "https://gs1.org/voc/"
+# Query parameters of the page itself, not of the code: left out of the links a linkset gives.
+PAGE_PARAMETERS = frozenset({"lang", "linkType"})
+# No script may run, nothing may be framed or posted; the one style sheet comes from here.
+VERIFY_CSP = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
+BADGE_WIDTH_MM = 24.0
+_MEDIA_FORMS: dict[str, AnswerForm] = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/json": "json",
+    LINKSET_MEDIA_TYPE: "linkset",
+}
+_MONTHS_EN = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
+def answer_form(accept: str | None, link_type: str | None) -> AnswerForm:
+    """Which form the client asked for: `?linkType=all` or the best of `Accept` (HTML when
+    nothing is said or a browser's `*/*` wins)."""
+    if link_type == "all":
+        return "linkset"
+    best: tuple[float, int, AnswerForm] = (0.0, 0, "html")
+    for position, (media_type, quality) in enumerate(_accepted(accept or "")):
+        form = _MEDIA_FORMS.get(media_type)
+        # Earlier types win ties, as browsers list what they prefer first.
+        if form is not None and (quality, -position) > best[:2]:
+            best = (quality, -position, form)
+    return best[2] if best[0] > 0 else "html"
+
+
+def page_language(lang: str | None, accept_language: str | None) -> str:
+    """`vi` or `en`: `?lang=` when it names one, else the first of them in Accept-Language."""
+    if lang in LANGUAGES:
+        return lang
+    ranked = sorted(
+        ((quality, -position, tag) for position, (tag, quality) in
+         enumerate(_accepted(accept_language or ""))),
+        reverse=True,
+    )  # fmt: skip
+    for quality, _, tag in ranked:
+        primary = tag.split("-")[0]
+        if quality > 0 and primary in LANGUAGES:
+            return primary
+    return "vi"
+
+
+def _accepted(header: str) -> list[tuple[str, float]]:
+    """An Accept-style header as (value, quality) pairs, in the order given."""
+    items = []
+    for part in header.split(",")[:32]:
+        value, *parameters = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, number = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(number)
+                except ValueError:
+                    quality = 0.0
+        if value:
+            items.append((value.lower(), quality))
+    return items
+
+
+def code_url(url: str) -> str:
+    """The scanned URL without the page's own parameters (`lang`, `linkType`)."""
+    parts = urlsplit(url)
+    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
+             if name not in PAGE_PARAMETERS]  # fmt: skip
+    return parts._replace(query=urlencode(query, safe="")).geturl()
+
+
+def linkset_document(url: str, language: str) -> dict[str, Any]:
+    """The RFC 9264 linkset of a code (GS1 Digital Link resolver style), from its URL alone.
+
+    It names where to verify the code (this page in each language, and its JSON form) and the
+    national OCOP system for an independent check. It reads no registry data and records no
+    scan, so it says nothing about whether the code is real: the verification service does.
+    """
+    anchor = code_url(url)
+    strings = ui_strings(language)["verify"]
+    english = _with_parameter(anchor, "lang", "en")
+    page = {"href": anchor, "title": strings["title"], "type": "text/html", "hreflang": ["vi"]}
+    return {
+        "linkset": [
+            {
+                "anchor": anchor,
+                GS1_VOCABULARY + "defaultLink": [page],
+                GS1_VOCABULARY + "verificationService": [
+                    page,
+                    {**page, "href": english, "hreflang": ["en"]},
+                    {"href": anchor, "title": strings["json_title"], "type": "application/json"},
+                ],
+                GS1_VOCABULARY + "certificationInfo": [
+                    {
+                        "href": NATIONAL_OCOP_SYSTEM_URL,
+                        "title": strings["national_system"],
+                        "type": "text/html",
+                        "hreflang": ["vi"],
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def linkset_header(url: str) -> str:
+    """The `Link` header that points a client at the code's linkset, as GS1 resolvers do."""
+    target = _with_parameter(code_url(url), "linkType", "all")
+    return f'<{target}>; rel="linkset"; type="{LINKSET_MEDIA_TYPE}"'
+
+
+def _with_parameter(url: str, name: str, value: str) -> str:
+    parts = urlsplit(url)
+    query = f"{parts.query}&{name}={value}" if parts.query else f"{name}={value}"
+    return parts._replace(query=query).geturl()
+
+
+def render_page(verification: Verification, language: str, url: str) -> str:
+    """The consumer page of a verdict, in `language`."""
+    strings = ui_strings(language)
+    anchor = code_url(url)
+    other = "en" if language == "vi" else "vi"
+    context = {
+        "lang": language,
+        "t": strings["verify"],
+        "v": verification,
+        "status": verification.status,
+        "badge": _badge(verification),
+        "switch_url": _with_parameter(anchor, "lang", other),
+        "national_url": NATIONAL_OCOP_SYSTEM_URL,
+        "scan_count_cap": SCAN_COUNT_CAP,
+        "date": lambda value: format_date(value, language),
+        "moment": lambda value: format_moment(value, language),
+    }
+    return _template().render(**context)
+
+
+def format_date(value: dt.date | None, language: str) -> str:
+    """A date as a Vietnamese reads it (27/12/2027) or in English (27 Dec 2027)."""
+    if value is None:
+        return "–"
+    if language == "vi":
+        return f"{value:%d/%m/%Y}"
+    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+
+
+def format_moment(value: dt.datetime | None, language: str) -> str:
+    """A moment in Vietnam's time: `17:05, 28/11/2026` or `17:05, 28 Nov 2026`."""
+    if value is None:
+        return "–"
+    local = value.astimezone(VIETNAM_TIME)
+    return f"{local:%H:%M}, {format_date(local.date(), language)}"
+
+
+def _badge(verification: Verification) -> Markup | None:
+    certificate = verification.certificate
+    if certificate is None or certificate.stars not in CERTIFIED_STARS:
+        return None
+    return Markup(_badge_svg(certificate.stars, certificate.issued_on.year, certificate.province))
+
+
+@lru_cache(maxsize=64)
+def _badge_svg(stars: int, year: int | None, province: str | None) -> str:
+    """The OCOP badge as an inline <svg> (labelgen.badge escapes its own text)."""
+    height_mm = badge_height_mm(BADGE_WIDTH_MM, with_caption=has_caption(year, province))
+    try:
+        drawing = draw_badge(
+            stars, width_mm=BADGE_WIDTH_MM, colors=BadgeColors(), year=year, province=province
+        )
+    except ValueError:
+        # A province too long to set at this width: the badge without its caption.
+        height_mm = badge_height_mm(BADGE_WIDTH_MM, with_caption=False)
+        drawing = draw_badge(stars, width_mm=BADGE_WIDTH_MM, colors=BadgeColors())
+    return (
+        f'<svg class="badge" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {BADGE_WIDTH_MM:g} {height_mm:.3f}" aria-hidden="true">{drawing}</svg>'
+    )
+
+
+@cache
+def _template() -> Any:
+    return environment().get_template("verify.html.j2")
