@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from labelgen.errors import LabelgenError, NotCompliantError, SpecError
+from labelgen.files import write_atomically
 from labelgen.templates import bundled_template_ids, load_template
 
 EXIT_OK = 0
@@ -172,20 +173,9 @@ def _render(arguments: argparse.Namespace) -> int:
         spec_dir=spec_dir,
         as_of=arguments.as_of,
     )
-    _write_atomically(output, data)
+    write_atomically(output, data)
     print(f"{output} ({output_format.upper()}, {len(data):,} bytes)")
     return EXIT_OK
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temporary file so a failed run never leaves half a label behind."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    except OSError as error:
-        raise LabelgenError(f"cannot write {path}: {error.strerror}") from None
 
 
 def _templates(arguments: argparse.Namespace) -> int:

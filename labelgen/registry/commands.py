@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelgen.errors import LabelgenError, RegistryError
+from labelgen.files import write_atomically
 
 if TYPE_CHECKING:
     from labelgen.registry.apikeys import Principal
@@ -444,7 +445,7 @@ def _allocate_serials(arguments: argparse.Namespace) -> int:
         )
     table = _serials_csv(allocation.serials, urls)
     if arguments.out:
-        _write_atomically(Path(arguments.out), table.encode("utf-8"))
+        write_atomically(Path(arguments.out), table.encode("utf-8"))
         again = "" if allocation.created else " (the same as for this request id before)"
         print(f"{len(allocation.serials)} serials{again} → {arguments.out}")
     else:
@@ -555,13 +556,3 @@ def _safe_url(database_url: str) -> str:
     from sqlalchemy import make_url
 
     return make_url(database_url).render_as_string(hide_password=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    except OSError as error:
-        raise LabelgenError(f"cannot write {path}: {error.strerror}") from None
