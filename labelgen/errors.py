@@ -151,3 +151,15 @@ class ConflictError(RegistryError):
 
 class SigningKeyError(RegistryError):
     """No signing key can sign or verify: none active, a key file missing or unreadable."""
+
+
+class SheetError(LabelgenError):
+    """A sheet size, label-sheet preset or imposition setting is not valid or cannot hold the label."""
+
+
+class ColourError(LabelgenError):
+    """Artwork holds a colour or image the print colour conversion cannot turn into CMYK."""
+
+
+class BatchError(LabelgenError):
+    """A print run cannot be made: bad serial source, count, or a run folder that does not match."""
