@@ -13,7 +13,14 @@ from labelgen import codes
 from labelgen.badge import BadgeColors, draw_badge
 from labelgen.errors import TemplateError
 from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, font_face
-from labelgen.layout import BadgePlacement, BarcodePlacement, Layout, QrPlacement, TextBlock
+from labelgen.layout import (
+    BadgePlacement,
+    BarcodePlacement,
+    Layout,
+    QrPlacement,
+    SerialLine,
+    TextBlock,
+)
 from labelgen.templates import Box
 from labelgen.text import Line, Run
 
@@ -32,19 +39,23 @@ def draw_svg(
     layout: Layout,
     *,
     for_print: bool = False,
+    crop_marks: bool = True,
     embed_fonts: bool = True,
     pin_words: bool = False,
 ) -> str:
     """The label as a self-contained SVG, sized in mm.
 
-    The screen form shows the trim; the print form adds the bleed and crop marks around it.
+    The screen form shows the trim; the print form adds the bleed and crop marks around it
+    (without `crop_marks`, only the bleed: a print run draws its own marks on the sheet).
     `embed_fonts` carries the font files inside (browsers need them); the PDF exporter finds
     the same bundled fonts through fontconfig and can skip them. `pin_words` places every word
     at the x our measurement gives it: CairoSVG rounds each glyph advance to whole pixels, which
     over a whole line drifts up to 6 % from the layout; per word the drift stays a few tenths of
     a pixel.
     """
-    margin_mm = print_margin_mm(layout) if for_print else 0.0
+    margin_mm = 0.0
+    if for_print:
+        margin_mm = print_margin_mm(layout) if crop_marks else layout.bleed_mm
     view_width_mm = layout.width_mm + 2 * margin_mm
     view_height_mm = layout.height_mm + 2 * margin_mm
     artwork = _render_drawing(layout, pin_words)
@@ -60,7 +71,7 @@ def draw_svg(
     ]
     if layout.draft:
         parts.append(_draft_mark(layout))
-    if for_print:
+    if for_print and crop_marks:
         parts.append(_crop_marks(layout))
     parts.append("</svg>")
     return "".join(parts)
@@ -157,6 +168,8 @@ def _content(layout: Layout, pin_words: bool) -> str:
         parts.append(_badge(layout.badge, layout))
     if layout.qr is not None:
         parts.append(_qr(layout.qr))
+        if layout.serial_line is not None:
+            parts.append(_serial_line(layout.serial_line, layout))
     elif layout.qr_placeholder is not None:
         parts.append(_qr_placeholder(layout.qr_placeholder))
     if layout.barcode is not None:
@@ -249,6 +262,16 @@ def _qr(placement: QrPlacement) -> str:
         f'<rect width="{_n(size_mm)}" height="{_n(size_mm)}" fill="#FFFFFF"/>'
         f'<path transform="scale({_n(placement.module_mm)})" fill="#000000"'
         f' shape-rendering="crispEdges" d="{path}"/></g>'
+    )
+
+
+def _serial_line(line: SerialLine, layout: Layout) -> str:
+    """The unit's serial in 100 % black like its code; placed from our own measurement."""
+    width_mm = font_face(layout.font_family, REGULAR).text_width_mm(line.text, line.size_pt)
+    return (
+        f'<text class="serial" x="{_n(line.center_x_mm - width_mm / 2)}"'
+        f' y="{_n(line.baseline_mm)}" font-size="{_n(line.size_pt * MM_PER_PT)}"'
+        f' fill="#000000">{escape(line.text)}</text>'
     )
 
 

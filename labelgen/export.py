@@ -76,9 +76,22 @@ def export_png(layout: Layout, dpi: float = DEFAULT_DPI) -> bytes:
 def export_pdf(layout: Layout) -> bytes:
     """The print PDF: artwork with bleed, crop marks, TrimBox/BleedBox, the die line as a spot colour."""
     margin_mm = print_margin_mm(layout)
+    svg = draw_svg(layout, for_print=True, embed_fonts=False)
+    raw_pdf = _svg_page_pdf(svg, layout, margin_mm)
+    return _finish_pdf(raw_pdf, layout, margin_mm)
+
+
+def export_artwork_pdf(layout: Layout) -> bytes:
+    """The artwork alone on a page of trim plus bleed, without marks, boxes or die line: what a
+    print run draws once and places on its sheets."""
+    svg = draw_svg(layout, for_print=True, crop_marks=False, embed_fonts=False)
+    return _svg_page_pdf(svg, layout, layout.bleed_mm)
+
+
+def _svg_page_pdf(svg: str, layout: Layout, margin_mm: float) -> bytes:
+    """WeasyPrint's one-page PDF of `svg`, the page `margin_mm` larger than the trim all round."""
     page_width_mm = layout.width_mm + 2 * margin_mm
     page_height_mm = layout.height_mm + 2 * margin_mm
-    svg = draw_svg(layout, for_print=True, embed_fonts=False)
     html = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>{_escape_html(layout.title)}</title><style>"
@@ -90,7 +103,7 @@ def export_pdf(layout: Layout) -> bytes:
     raw_pdf = document.write_pdf()
     if raw_pdf is None:
         raise RenderError("the PDF renderer returned nothing")
-    return _finish_pdf(raw_pdf, layout, margin_mm)
+    return raw_pdf
 
 
 def _escape_html(text: str) -> str:
@@ -137,32 +150,13 @@ def _add_die_line(
 ) -> None:
     """Stroke the label's outline in a `CutContour` separation that the cutter reads and the
     press never prints (overprinted, so it knocks nothing out of the artwork)."""
-    separation = pikepdf.Array(
-        [
-            pikepdf.Name.Separation,
-            pikepdf.Name(f"/{CUT_CONTOUR}"),
-            pikepdf.Name.DeviceCMYK,
-            pdf.make_indirect(
-                pikepdf.Dictionary(
-                    FunctionType=2,
-                    Domain=[0, 1],
-                    C0=[0, 0, 0, 0],
-                    C1=[0, 1, 0, 0],
-                    N=1,
-                )
-            ),
-        ]
-    )
-    overprint = pdf.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, OP=True, op=True, OPM=1)
-    )
     resources = page.obj.Resources
     if "/ColorSpace" not in resources:
         resources.ColorSpace = pikepdf.Dictionary()
     if "/ExtGState" not in resources:
         resources.ExtGState = pikepdf.Dictionary()
-    resources.ColorSpace.CSCut = separation
-    resources.ExtGState.GSCut = overprint
+    resources.ColorSpace.CSCut = make_cut_contour_space(pdf)
+    resources.ExtGState.GSCut = make_overprint_state(pdf)
     path = die_line_path(layout, left_pt, top_pt)
     stroke_pt = 0.25
     operators = f"q /GSCut gs /CSCut CS 1 SCN {stroke_pt} w {path} S Q\n"
@@ -170,6 +164,31 @@ def _add_die_line(
     # die line is drawn in plain page coordinates.
     page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
     page.contents_add(pikepdf.Stream(pdf, b"Q\n" + operators.encode("ascii")), prepend=False)
+
+
+def make_cut_contour_space(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """The `CutContour` separation (shown as magenta on screen), as an indirect object of `pdf`."""
+    return pdf.make_indirect(
+        pikepdf.Array(
+            [
+                pikepdf.Name.Separation,
+                pikepdf.Name(f"/{CUT_CONTOUR}"),
+                pikepdf.Name.DeviceCMYK,
+                pdf.make_indirect(
+                    pikepdf.Dictionary(
+                        FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[0, 1, 0, 0], N=1
+                    )
+                ),
+            ]
+        )
+    )
+
+
+def make_overprint_state(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """A graphics state that overprints, so a die line knocks nothing out of the artwork."""
+    return pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.ExtGState, OP=True, op=True, OPM=1)
+    )
 
 
 def die_line_path(layout: Layout, left_pt: float, top_pt: float) -> str:

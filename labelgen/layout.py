@@ -61,6 +61,20 @@ class QrPlacement:
         return (self.symbol.size_modules + 2 * self.quiet_zone_modules) * self.module_mm
 
 
+SERIAL_LINE_SIZE_PT = 6.0  # the smallest body text print shops accept (REGULATIONS §7)
+SERIAL_LINE_GAP_MM = 0.4  # between the QR's quiet zone and the tops of the serial's figures
+
+
+@dataclass(frozen=True)
+class SerialLine:
+    """A serialised unit's serial in figures, centred under its QR, for people to read out."""
+
+    text: str
+    center_x_mm: float
+    baseline_mm: float
+    size_pt: float = SERIAL_LINE_SIZE_PT
+
+
 @dataclass(frozen=True)
 class BarcodePlacement:
     """A retail barcode: top-left of its left quiet zone, module size and bar height."""
@@ -120,6 +134,8 @@ class Layout:
     logo: LogoPlacement | None
     draft: bool
     qr_placeholder: Box | None = None  # where a draft shows that its QR was left out
+    qr_box: Box | None = None  # the template's QR slot, where a unit's own code is placed
+    serial_line: SerialLine | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -169,8 +185,12 @@ def layout_label(
         # its reference, so the label is refused (or drafted) with every other finding in view.
         qr_content = None
     qr = None
+    serial_line = None
+    unit_serial = serial or spec.traceability.serial
     if "qr" in graphics and qr_content is not None and not draft:
-        qr = _place_qr(graphics["qr"], manifest.graphic_slots["qr"], codes.make_qr(qr_content))
+        qr, serial_line = place_unit_code(
+            graphics["qr"], manifest.graphic_slots["qr"], qr_content, unit_serial, family
+        )
     barcode = None
     if "barcode" in graphics and spec.product.gtin and is_valid_gtin(spec.product.gtin):
         symbol = codes.make_retail_barcode(spec.product.gtin)
@@ -201,6 +221,8 @@ def layout_label(
         logo=logo,
         draft=draft,
         qr_placeholder=graphics.get("qr") if draft and qr_content is not None else None,
+        qr_box=graphics.get("qr"),
+        serial_line=serial_line,
     )
 
 
@@ -353,6 +375,30 @@ def _anchor(box: Box, slot: GraphicSlot, width_mm: float, height_mm: float) -> t
         "bottom": box.bottom_mm - height_mm,
     }[slot.valign]
     return x_mm, y_mm
+
+
+def place_unit_code(
+    box: Box, slot: GraphicSlot, content: str, serial: str | None, family: str
+) -> tuple[QrPlacement, SerialLine | None]:
+    """The QR holding `content` in the slot `box`, and under it the unit's serial when it has one.
+
+    A print run calls this for every unit, so each code gets the size its own content needs."""
+    symbol = codes.make_qr(content)
+    if serial is None:
+        return _place_qr(box, slot, symbol), None
+    cap_mm = font_face(family, REGULAR).cap_height_mm(SERIAL_LINE_SIZE_PT)
+    line_mm = SERIAL_LINE_GAP_MM + cap_mm
+    code_box = box.model_copy(update={"height_mm": box.height_mm - line_mm})
+    qr = _place_qr(code_box, slot, symbol)
+    baseline_mm = qr.y_mm + qr.size_mm + line_mm
+    return qr, SerialLine(format_serial(serial), qr.x_mm + qr.size_mm / 2, baseline_mm)
+
+
+def format_serial(serial: str) -> str:
+    """A serial in groups of four figures (`0123 4567 89AB CDEF`) so it can be read out."""
+    if len(serial) % 4 or not serial.isalnum():
+        return serial
+    return " ".join(serial[start : start + 4] for start in range(0, len(serial), 4))
 
 
 def _place_qr(box: Box, slot: GraphicSlot, symbol: codes.QrSymbol) -> QrPlacement:

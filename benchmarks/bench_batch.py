@@ -1,0 +1,188 @@
+"""Benchmark: print runs of signed round-jar stickers (1,000 / 10,000 / 100,000) on A4 and SRA3,
+beside the naive path (one WeasyPrint PDF per label, up to 1,000) measured in the same run.
+
+Each run is a `labelgen batch` subprocess in CMYK against a throwaway SQLite registry that
+issues and signs the serials; its peak memory is the largest sum of the resident sizes of the
+run's processes (main and workers), sampled every 20 ms. The run's wall time counts everything
+a print shop waits for: start-up, serial allocation and signing, drawing, writing and the
+preflight. Prints figures and ratios; asserts nothing.
+
+    .venv/bin/python benchmarks/bench_batch.py [COUNTS...]   # default: 1000 10000 100000
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+from labelgen.layout import layout_label
+from labelgen.export import export_pdf
+from labelgen.registry import Registry, RegistrySettings
+from labelgen.registry.testing import seed_registry, temporary_database
+from labelgen.spec import parse_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "examples" / "hat-sen-say.yaml"
+NAIVE_MAX = 1000
+TARGET_LABELS_PER_S = 1500
+TARGET_RATIO = 30
+TARGET_PEAK_MB = 300
+TARGET_BYTES_PER_LABEL = 5000
+
+
+def main() -> int:
+    counts = [int(value) for value in sys.argv[1:]] or [1000, 10_000, 100_000]
+    with tempfile.TemporaryDirectory() as folder:
+        directory = Path(folder)
+        spec_path = _round_jar_spec(directory)
+        naive_per_s = _naive_labels_per_s(spec_path, min(NAIVE_MAX, max(counts)))
+        print(f"naive path: one WeasyPrint PDF per label: {naive_per_s:,.1f} labels/s")
+        with temporary_database("sqlite", directory) as url:
+            environment = _registry_environment(url, directory)
+            print(
+                f"{'sheet':<6}{'labels':>9}{'seconds':>9}{'labels/s':>10}{'× naive':>9}"
+                f"{'peak MB':>9}{'MB':>8}{'B/label':>9}"
+            )
+            results: dict[tuple[str, int], tuple[float, int]] = {}
+            for sheet in ("A4", "SRA3"):
+                for count in counts:
+                    seconds, peak_bytes, size_bytes = _run(
+                        spec_path, directory, sheet, count, environment
+                    )
+                    results[(sheet, count)] = (seconds, size_bytes)
+                    rate = count / seconds
+                    print(
+                        f"{sheet:<6}{count:>9,}{seconds:>9.1f}{rate:>10,.0f}"
+                        f"{rate / naive_per_s:>9.0f}{peak_bytes / 1e6:>9.0f}"
+                        f"{size_bytes / 1e6:>8.1f}{size_bytes / count:>9,.0f}"
+                    )
+            _print_marginal_bytes(results, counts)
+    print(
+        f"targets: ≥ {TARGET_LABELS_PER_S:,} labels/s, ≥ {TARGET_RATIO}× naive, peak < "
+        f"{TARGET_PEAK_MB} MB at 100,000, < {TARGET_BYTES_PER_LABEL:,} bytes per extra label"
+    )
+    return 0
+
+
+def _round_jar_spec(directory: Path) -> Path:
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    document["template"] = "round-jar"
+    path = directory / "jar.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _naive_labels_per_s(spec_path: Path, count: int) -> float:
+    """One label per WeasyPrint document, each with its own serial, as a render loop would."""
+    spec = parse_spec(yaml.safe_load(spec_path.read_text(encoding="utf-8")), spec_path.parent)
+    export_pdf(layout_label(spec, serial="WARM"))
+    started = time.perf_counter()
+    for index in range(count):
+        export_pdf(layout_label(spec, serial=f"N{index:07d}"))
+    return count / (time.perf_counter() - started)
+
+
+def _registry_environment(url: str, directory: Path) -> dict[str, str]:
+    """A seeded registry and the producer's key, as `labelgen batch` finds them."""
+    settings = RegistrySettings(url, directory / "keys", bytes(range(32)))
+    registry = Registry(settings)
+    try:
+        seed = seed_registry(registry)
+    finally:
+        registry.close()
+    return {
+        **os.environ,
+        "LABELGEN_DATABASE_URL": url,
+        "LABELGEN_SIGNING_KEY_DIR": str(directory / "keys"),
+        "LABELGEN_SCAN_SALT": bytes(range(32)).hex(),
+        "LABELGEN_API_KEY": seed.producer_secret,
+    }
+
+
+def _run(
+    spec_path: Path, directory: Path, sheet: str, count: int, environment: dict[str, str]
+) -> tuple[float, int, int]:
+    output = directory / f"run-{sheet}-{count}.pdf"
+    command = [sys.executable, "-m", "labelgen.cli", "batch", str(spec_path), "--cmyk"]
+    command += ["--sheet", sheet, "--count", str(count), "-o", str(output)]
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    peak = _PeakMemory(process.pid)
+    peak.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    peak.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"labelgen batch failed ({process.returncode}):\n{stdout}\n{stderr}")
+    size_bytes = output.stat().st_size
+    for leftover in directory.glob(f"run-{sheet}-{count}*"):
+        leftover.unlink()
+    return seconds, peak.bytes, size_bytes
+
+
+def _print_marginal_bytes(
+    results: dict[tuple[str, int], tuple[float, int]], counts: list[int]
+) -> None:
+    ordered = sorted(counts)
+    for sheet in ("A4", "SRA3"):
+        for smaller, larger in zip(ordered, ordered[1:], strict=False):
+            extra = results[(sheet, larger)][1] - results[(sheet, smaller)][1]
+            print(
+                f"{sheet}: {extra / (larger - smaller):,.0f} bytes per extra label "
+                f"({smaller:,} → {larger:,})"
+            )
+
+
+class _PeakMemory(threading.Thread):
+    """The largest total resident size of a process and its children, sampled."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self._pid = pid
+        self._running = True
+        self.bytes = 0
+
+    def run(self) -> None:
+        while self._running:
+            self.bytes = max(self.bytes, _tree_rss_bytes(self._pid))
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._running = False
+        self.join()
+
+
+def _tree_rss_bytes(root_pid: int) -> int:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
+    total = 0
+    stack = [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Print runs: serialised labels imposed on sheets in one print PDF."""

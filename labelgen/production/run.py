@@ -1,0 +1,584 @@
+"""Run stage: spec, serial source and sheet options → one imposed print PDF, its manifest, a preflight.
+
+The static design is laid out, checked and drawn once (WeasyPrint), converted to CMYK when
+asked, and becomes one form XObject; sheets are then drawn by worker processes (both cores)
+and streamed to disk in order by `StreamingPdfWriter`, so memory does not grow with the run.
+A state file beside the output records the run's id and a checkpoint of the file every few
+seconds: `resume=True` carries on from there, `restart=True` draws again from the manifest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import itertools
+import json
+import multiprocessing
+import os
+import time
+import uuid
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from labelgen.errors import BatchError, NotCompliantError
+from labelgen.export import (
+    die_line_path,
+    export_artwork_pdf,
+    make_cut_contour_space,
+    make_overprint_state,
+)
+from labelgen.files import write_atomically
+from labelgen.layout import Layout, layout_label
+from labelgen.pipeline import check_label
+from labelgen.production.colour import add_output_intent, convert_pdf_to_cmyk, set_pdfx4_metadata
+from labelgen.production.imposition import Imposition, ImpositionOptions, impose
+from labelgen.production.outlines import PT_PER_MM, glyph_bbox_units, glyph_outline, text_face
+from labelgen.production.preflight import PreflightReport, preflight_pdf
+from labelgen.production.serials import (
+    AllocateChunk,
+    UnitCode,
+    count_manifest,
+    read_manifest,
+    read_serial_file,
+    registry_units,
+    unsigned_units,
+    write_manifest,
+)
+from labelgen.production.stamp import (
+    CMYK_INKS,
+    CUT_COLOUR_SPACE_NAME,
+    GREY_INKS,
+    OVERPRINT_STATE_NAME,
+    REGISTRATION_COLOUR_SPACE_NAME,
+    LabelGeometry,
+    SheetPlan,
+    Unit,
+    sheet_operators,
+)
+from labelgen.production.writer import (
+    COMPRESSION_LEVEL,
+    SharedObjects,
+    StreamingPdfWriter,
+    WriterState,
+)
+from labelgen.spec import LabelSpec
+from labelgen.traceability import DEFAULT_BASE_URL
+
+CHECKPOINT_INTERVAL_S = 2.0
+TASKS_PER_WORKER_IN_FLIGHT = 4
+SERIAL_PROCESS_MAX_UNITS = 200  # below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to print: the spec, how many units and from which serials, on what sheets."""
+
+    spec: LabelSpec
+    spec_bytes: bytes  # the spec file as given: part of the run's fingerprint
+    output: Path
+    count: int | None = None
+    serials_file: Path | None = None
+    allocate: AllocateChunk | None = None  # the registry's, when it issues the serials
+    sheet: ImpositionOptions = field(default_factory=ImpositionOptions)
+    cmyk: bool = False
+    base_url: str = DEFAULT_BASE_URL
+    job_name: str | None = None
+    workers: int = 0  # 0: one per core
+    resume: bool = False
+    restart: bool = False
+    show_serials: bool = True
+    as_of: dt.date | None = None
+    spec_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a run is."""
+
+    sheets_done: int
+    sheets_total: int
+    labels_done: int
+    labels_total: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: its files, its size and its preflight."""
+
+    output: Path
+    manifest: Path
+    labels: int
+    sheets: int
+    labels_per_sheet: int
+    elapsed_s: float
+    size_bytes: int
+    preflight: PreflightReport
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """The files of a run named after its output."""
+
+    output: Path
+    manifest: Path
+    state: Path
+    partial: Path
+
+    @classmethod
+    def beside(cls, output: Path) -> RunPaths:
+        return cls(
+            output=output,
+            manifest=output.with_name(output.stem + ".serials.csv"),
+            state=output.with_name(output.name + ".state.json"),
+            partial=output.with_name(output.name + ".part"),
+        )
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) -> RunResult:
+    """Make the run's PDF (see the module docstring); BatchError when it cannot start."""
+    started = time.perf_counter()
+    paths = RunPaths.beside(request.output)
+    fingerprint = _fingerprint(request)
+    state = _starting_state(request, paths, fingerprint)
+    units_total = _prepare_manifest(request, paths, state)
+    first_unit = next(read_manifest(paths.manifest))
+    sample_layout = _checked_layout(request, first_unit)
+    geometry = _label_geometry(sample_layout)
+    imposition = impose(
+        sample_layout.width_mm, sample_layout.height_mm, sample_layout.bleed_mm, request.sheet
+    )
+    sheets_total = imposition.sheets_needed(units_total)
+    plan = SheetPlan(
+        imposition=imposition,
+        label=geometry,
+        inks=CMYK_INKS if request.cmyk else GREY_INKS,
+        show_serials=request.show_serials,
+    )
+    shared_pdf, shared = _shared_document(sample_layout, request)
+    job_name = request.job_name or request.output.stem
+    slugs = _Slugs(job_name, sheets_total, units_total, imposition, dt.date.today())
+    writer, handle = _open_writer(paths, state, shared_pdf)
+    try:
+        _draw_sheets(request, paths, state, writer, handle, plan, slugs, started, on_progress)
+        glyph_forms = _glyph_forms(geometry.family, state.get("glyph_ids", []))
+        writer.finish(shared, glyph_forms, bytes.fromhex(fingerprint[:32]))
+        handle.flush()
+        os.fsync(handle.fileno())
+    finally:
+        handle.close()
+    paths.partial.replace(paths.output)
+    paths.state.unlink(missing_ok=True)
+    report = preflight_pdf(
+        paths.output,
+        cmyk=request.cmyk,
+        expected_codes=_sample_codes(paths, imposition, sheets_total),
+    )
+    return RunResult(
+        output=paths.output,
+        manifest=paths.manifest,
+        labels=units_total,
+        sheets=sheets_total,
+        labels_per_sheet=imposition.labels_per_sheet,
+        elapsed_s=time.perf_counter() - started,
+        size_bytes=paths.output.stat().st_size,
+        preflight=report,
+    )
+
+
+# --- the run's state and manifest ------------------------------------------------------------
+
+
+def _fingerprint(request: RunRequest) -> str:
+    """What makes two runs the same job: the spec file, the sheets, the colour and the serials."""
+    digest = hashlib.sha256(request.spec_bytes)
+    options = {
+        "sheet": repr(request.sheet),
+        "cmyk": request.cmyk,
+        "count": request.count,
+        "serials": request.serials_file.read_bytes().hex() if request.serials_file else None,
+        "registry": request.allocate is not None,
+        "base_url": request.base_url,
+        "serial_lines": request.show_serials,
+    }
+    digest.update(json.dumps(options, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _starting_state(request: RunRequest, paths: RunPaths, fingerprint: str) -> dict[str, Any]:
+    """The state to start from, after refusing what would lose or duplicate serials."""
+    previous = _read_state(paths)
+    if previous is not None and previous.get("fingerprint") != fingerprint:
+        raise BatchError(
+            f"{paths.state.name} belongs to another job (a different spec, sheet or serials); "
+            f"finish that job, or choose another output file than {paths.output.name}"
+        )
+    if request.resume:
+        if previous is None or previous.get("writer") is None:
+            raise BatchError(f"--resume: no interrupted run of {paths.output.name} to resume")
+        return previous
+    if previous is not None and not request.restart:
+        raise BatchError(
+            f"an interrupted run of {paths.output.name} is there "
+            f"({previous.get('sheets_done', 0)} sheets drawn): --resume carries on, "
+            "--restart draws it again with the same serials"
+        )
+    if paths.manifest.exists() and previous is None and not request.restart:
+        raise BatchError(
+            f"{paths.manifest.name} holds the serials of an earlier run: --restart prints "
+            "those same serials again; choose another output file for new ones"
+        )
+    state: dict[str, Any] = {
+        "fingerprint": fingerprint,
+        "run_id": previous["run_id"] if previous else uuid.uuid4().hex[:20],
+        "sheets_done": 0,
+        "writer": None,
+        "glyph_ids": [],
+    }
+    _save_state(paths, state)
+    return state
+
+
+def _read_state(paths: RunPaths) -> dict[str, Any] | None:
+    if not paths.state.exists():
+        return None
+    try:
+        state = json.loads(paths.state.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BatchError(
+            f"{paths.state} cannot be read ({error}); delete it to start over"
+        ) from None
+    if not isinstance(state, dict):
+        raise BatchError(f"{paths.state} is not a run state; delete it to start over")
+    return state
+
+
+def _save_state(paths: RunPaths, state: dict[str, Any]) -> None:
+    write_atomically(paths.state, json.dumps(state).encode("utf-8"))
+
+
+def _prepare_manifest(request: RunRequest, paths: RunPaths, state: dict[str, Any]) -> int:
+    """The manifest's unit count, writing it first unless this job already has one."""
+    if paths.manifest.exists() and (request.resume or request.restart):
+        count = count_manifest(paths.manifest)
+        if request.count is not None and count != request.count:
+            raise BatchError(
+                f"--count: {paths.manifest.name} holds {count} serials for this job, "
+                f"not {request.count}"
+            )
+        return count
+    units = _unit_source(request, state["run_id"])
+    count = write_manifest(paths.manifest, units)
+    if count == 0:
+        raise BatchError("the run has no units")
+    return count
+
+
+def _unit_source(request: RunRequest, run_id: str) -> Iterator[UnitCode]:
+    if request.serials_file is not None:
+        serials = read_serial_file(request.serials_file)
+        if request.count is not None:
+            if request.count > len(serials):
+                raise BatchError(
+                    f"--count: {request.serials_file.name} lists {len(serials)} serials, "
+                    f"fewer than {request.count}"
+                )
+            serials = serials[: request.count]
+        return unsigned_units(request.spec, serials, request.base_url)
+    if request.allocate is not None:
+        if request.count is None:
+            raise BatchError("--count: say how many serials the registry should issue")
+        return registry_units(request.count, run_id, request.allocate)
+    raise BatchError(
+        "no serials: give --serials FILE, or set LABELGEN_API_KEY to a producer's key so the "
+        "registry issues serials that verify"
+    )
+
+
+# --- the design every unit shares ----------------------------------------------------------
+
+
+def _checked_layout(request: RunRequest, unit: UnitCode) -> Layout:
+    """The layout of the run's first unit, refused unless it is compliant."""
+    layout = layout_label(
+        request.spec,
+        spec_dir=request.spec_dir,
+        serial=unit.serial if request.show_serials else None,
+        qr_url=unit.content,
+        base_url=request.base_url,
+    )
+    report = check_label(request.spec, layout, as_of=request.as_of)
+    if not report.compliant:
+        raise NotCompliantError(report)
+    if layout.qr is None or layout.qr_box is None:
+        raise BatchError(f"template {request.spec.template} has no QR slot for the units' codes")
+    return layout
+
+
+def _label_geometry(layout: Layout) -> LabelGeometry:
+    assert layout.qr_box is not None
+    return LabelGeometry(
+        width_mm=layout.width_mm,
+        height_mm=layout.height_mm,
+        bleed_mm=layout.bleed_mm,
+        family=layout.font_family,
+        qr_box=layout.qr_box,
+        qr_slot=layout.manifest.graphic_slots["qr"],
+        die_line_operators=die_line_path(layout, 0.0, 0.0),
+    )
+
+
+def _shared_document(layout: Layout, request: RunRequest) -> tuple[pikepdf.Pdf, SharedObjects]:
+    """The objects every sheet refers to: the static artwork as a form, the colour spaces of the
+    die line and the marks, and (in CMYK) the output intent and PDF/X-4 metadata."""
+    static_layout = replace(layout, qr=None, serial_line=None)
+    artwork = pikepdf.open(io.BytesIO(export_artwork_pdf(static_layout)))
+    if request.cmyk:
+        convert_pdf_to_cmyk(artwork)
+    shared = pikepdf.new()
+    page = artwork.pages[0]
+    form = page.as_form_xobject()
+    # The form's box must be the whole page: the trim box would cut the bleed off.
+    form.BBox = page.mediabox
+    artwork_form = shared.copy_foreign(form)
+    cut = make_cut_contour_space(shared)
+    registration = _registration_space(shared)
+    overprint = make_overprint_state(shared)
+    title = f"{request.spec.product.name} — {request.job_name or request.output.stem}"
+    shared.docinfo["/Title"] = title
+    shared.docinfo["/Creator"] = "labelgen"
+    catalog_entries = ""
+    if request.cmyk:
+        add_output_intent(shared)
+        set_pdfx4_metadata(shared, title)
+        catalog_entries = (
+            f"/OutputIntents {shared.Root.OutputIntents.unparse().decode('latin-1')}"
+            f" /Metadata {shared.Root.Metadata.unparse().decode('latin-1')}"
+        )
+    objects = SharedObjects(
+        artwork_number=artwork_form.objgen[0],
+        colour_spaces={
+            CUT_COLOUR_SPACE_NAME: cut.objgen[0],
+            REGISTRATION_COLOUR_SPACE_NAME: registration.objgen[0],
+        },
+        graphics_states={OVERPRINT_STATE_NAME: overprint.objgen[0]},
+        catalog_entries=catalog_entries,
+        info=shared.docinfo.unparse(resolved=True).decode("latin-1"),
+    )
+    return shared, objects
+
+
+def _registration_space(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """The separation `All`: marks that print on every plate, so every plate can be trimmed."""
+    return pdf.make_indirect(
+        pikepdf.Array(
+            [
+                pikepdf.Name.Separation,
+                pikepdf.Name.All,
+                pikepdf.Name.DeviceCMYK,
+                pikepdf.Dictionary(
+                    FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 1, 1, 1], N=1
+                ),
+            ]
+        )
+    )
+
+
+def _glyph_forms(
+    family: str, glyph_ids: list[int]
+) -> dict[int, tuple[str, tuple[int, int, int, int]]]:
+    face = text_face(family)
+    return {
+        glyph_id: (glyph_outline(face, glyph_id), glyph_bbox_units(face, glyph_id))
+        for glyph_id in glyph_ids
+    }
+
+
+# --- drawing the sheets ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Slugs:
+    """The slug line of each sheet: job, sheet n/N, labels, date."""
+
+    job_name: str
+    sheets_total: int
+    labels_total: int
+    imposition: Imposition
+    day: dt.date
+
+    def text(self, sheet_index: int) -> str:
+        return (
+            f"{self.job_name} · tờ/sheet {sheet_index + 1}/{self.sheets_total} · "
+            f"{self.labels_total} tem/labels · {self.day:%d/%m/%Y}"
+        )
+
+
+def _open_writer(
+    paths: RunPaths, state: dict[str, Any], shared_pdf: pikepdf.Pdf
+) -> tuple[StreamingPdfWriter, io.BufferedRandom]:
+    if state.get("writer") is not None:
+        if not paths.partial.exists():
+            raise BatchError(f"--resume: {paths.partial.name} is gone; use --restart")
+        writer_state = WriterState(**state["writer"])
+        handle = paths.partial.open("r+b")
+        handle.truncate(writer_state.size_bytes)
+        handle.seek(writer_state.size_bytes)
+        return StreamingPdfWriter(handle, writer_state), handle
+    handle = paths.partial.open("w+b")
+    return StreamingPdfWriter.start(handle, shared_pdf), handle
+
+
+def _sheet_units(
+    imposition: Imposition, units: Iterator[UnitCode]
+) -> Iterator[tuple[int, list[Unit]]]:
+    """Units grouped by sheet, in order, with their slots."""
+    current_sheet = 0
+    batch: list[Unit] = []
+    for unit_index, unit in enumerate(units):
+        sheet_index, slot = imposition.place(unit_index)
+        if sheet_index != current_sheet and batch:
+            yield current_sheet, batch
+            batch = []
+        current_sheet = sheet_index
+        batch.append(Unit(slot.index, unit.content, unit.serial))
+    if batch:
+        yield current_sheet, batch
+
+
+_WORKER_PLAN: SheetPlan | None = None
+
+
+def _start_worker(plan: SheetPlan) -> None:
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
+
+
+def _draw_sheet_in_worker(units: list[Unit], slug: str) -> tuple[bytes, frozenset[int]]:
+    assert _WORKER_PLAN is not None
+    return draw_sheet(_WORKER_PLAN, units, slug)
+
+
+def draw_sheet(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[bytes, frozenset[int]]:
+    """One sheet's compressed content stream and the glyphs it calls."""
+    operators, glyph_ids = sheet_operators(plan, units, slug)
+    return zlib.compress(operators.encode("ascii"), COMPRESSION_LEVEL), glyph_ids
+
+
+def _draw_sheets(
+    request: RunRequest,
+    paths: RunPaths,
+    state: dict[str, Any],
+    writer: StreamingPdfWriter,
+    handle: io.BufferedRandom,
+    plan: SheetPlan,
+    slugs: _Slugs,
+    started: float,
+    on_progress: ProgressCallback | None,
+) -> None:
+    imposition = plan.imposition
+    sheet_width_pt = imposition.sheet.width_mm * PT_PER_MM
+    sheet_height_pt = imposition.sheet.height_mm * PT_PER_MM
+    sheet_box = (0.0, 0.0, sheet_width_pt, sheet_height_pt)
+    sheets = _sheet_units(imposition, read_manifest(paths.manifest))
+    sheets = itertools.islice(sheets, state["sheets_done"], None)
+    glyph_ids = set(state.get("glyph_ids", []))
+    labels_done = _labels_on_sheets(imposition, state["sheets_done"], slugs.labels_total)
+    last_checkpoint = time.perf_counter()
+    for sheet_index, units, content, used in _drawn(request, plan, sheets, slugs):
+        writer.add_page(content, sheet_box, sheet_box, sheet_box)
+        glyph_ids |= used
+        labels_done += len(units)
+        state["sheets_done"] = sheet_index + 1
+        if time.perf_counter() - last_checkpoint > CHECKPOINT_INTERVAL_S:
+            _checkpoint(paths, state, writer, handle, glyph_ids)
+            last_checkpoint = time.perf_counter()
+        if on_progress is not None:
+            on_progress(
+                Progress(
+                    sheet_index + 1,
+                    slugs.sheets_total,
+                    labels_done,
+                    slugs.labels_total,
+                    time.perf_counter() - started,
+                )
+            )
+    state["glyph_ids"] = sorted(glyph_ids)
+
+
+def _labels_on_sheets(imposition: Imposition, sheets: int, labels_total: int) -> int:
+    if sheets == 0:
+        return 0
+    first = imposition.labels_per_sheet - (imposition.start_position - 1)
+    return min(labels_total, first + (sheets - 1) * imposition.labels_per_sheet)
+
+
+def _checkpoint(
+    paths: RunPaths,
+    state: dict[str, Any],
+    writer: StreamingPdfWriter,
+    handle: io.BufferedRandom,
+    glyph_ids: set[int],
+) -> None:
+    """Make what is written durable, then record it: a resume starts from here."""
+    handle.flush()
+    os.fsync(handle.fileno())
+    state["writer"] = asdict(writer.state)
+    state["glyph_ids"] = sorted(glyph_ids)
+    _save_state(paths, state)
+
+
+def _drawn(
+    request: RunRequest,
+    plan: SheetPlan,
+    sheets: Iterator[tuple[int, list[Unit]]],
+    slugs: _Slugs,
+) -> Iterator[tuple[int, list[Unit], bytes, frozenset[int]]]:
+    """Each sheet drawn, in order: by worker processes for big runs, here for small ones."""
+    workers = request.workers or os.cpu_count() or 1
+    if workers == 1 or slugs.labels_total <= SERIAL_PROCESS_MAX_UNITS:
+        for sheet_index, units in sheets:
+            content, used = draw_sheet(plan, units, slugs.text(sheet_index))
+            yield sheet_index, units, content, used
+        return
+    # forkserver: the service runs jobs in threads, which must not be forked.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["labelgen.production.stamp"])
+    pending: deque[tuple[int, list[Unit], Future[tuple[bytes, frozenset[int]]]]] = deque()
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(plan,)
+    ) as pool:
+        for sheet_index, units in sheets:
+            future = pool.submit(_draw_sheet_in_worker, units, slugs.text(sheet_index))
+            pending.append((sheet_index, units, future))
+            if len(pending) >= workers * TASKS_PER_WORKER_IN_FLIGHT:
+                index, done_units, done = pending.popleft()
+                yield index, done_units, *done.result()
+        while pending:
+            index, done_units, done = pending.popleft()
+            yield index, done_units, *done.result()
+
+
+def _sample_codes(
+    paths: RunPaths, imposition: Imposition, sheets_total: int
+) -> dict[int, list[str]]:
+    """What the QRs of the first, middle and last sheets must hold, in reading order."""
+    samples = sorted({0, sheets_total // 2, sheets_total - 1})
+    codes: dict[int, list[tuple[int, str]]] = {sheet: [] for sheet in samples}
+    for sheet_index, units in _sheet_units(imposition, read_manifest(paths.manifest)):
+        if sheet_index in codes:
+            codes[sheet_index] = [(unit.slot_index, unit.content) for unit in units]
+        if sheet_index > samples[-1]:
+            break
+    return {sheet: [content for _, content in sorted(units)] for sheet, units in codes.items()}

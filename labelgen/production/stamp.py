@@ -1,0 +1,192 @@
+"""Stamp stage: an imposed sheet and its units' codes → the sheet's PDF content operators.
+
+Every label on the sheet is the run's one artwork form XObject, clipped to the label's bleed;
+on top of it each unit gets its own QR code as filled rectangles and its serial as glyph
+outlines, exactly where a single-label render puts them (`labelgen.layout.place_unit_code`).
+Then come the die lines in the `CutContour` separation, the crop marks in the registration
+colour and the slug line, all inside the printer calibration matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from labelgen.layout import QrPlacement, SerialLine, place_unit_code
+from labelgen.production.imposition import Imposition, Slot
+from labelgen.production.outlines import (
+    PT_PER_MM,
+    PlacedText,
+    place_text,
+    text_face,
+    text_width_pt,
+)
+from labelgen.templates import Box, GraphicSlot
+
+ARTWORK_NAME = "Art"
+CUT_COLOUR_SPACE_NAME = "CSCut"
+REGISTRATION_COLOUR_SPACE_NAME = "CSReg"
+OVERPRINT_STATE_NAME = "GSCut"
+HAIRLINE_PT = 0.25  # the thinnest line print shops accept (REGULATIONS §7)
+SLUG_SIZE_PT = 6.0
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One printed unit: its slot on the sheet, what its QR holds and its serial."""
+
+    slot_index: int
+    content: str
+    serial: str | None
+
+
+@dataclass(frozen=True)
+class Inks:
+    """How black and paper white are written: 100 % K in CMYK runs, grey 0/1 otherwise."""
+
+    black: str
+    white: str
+
+
+CMYK_INKS = Inks(black="0 0 0 1 k", white="0 0 0 0 k")
+GREY_INKS = Inks(black="0 g", white="1 g")
+
+
+@dataclass(frozen=True)
+class LabelGeometry:
+    """What every unit of a run shares: label size, bleed, its QR slot and its die line."""
+
+    width_mm: float
+    height_mm: float
+    bleed_mm: float
+    family: str
+    qr_box: Box
+    qr_slot: GraphicSlot
+    die_line_operators: str  # the outline path with the trim's top-left corner at (0, 0)
+
+
+@dataclass(frozen=True)
+class SheetPlan:
+    """Everything a process needs to draw any sheet of a run."""
+
+    imposition: Imposition
+    label: LabelGeometry
+    inks: Inks
+    show_serials: bool
+
+
+def sheet_operators(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[str, frozenset[int]]:
+    """The content stream of one sheet holding `units`, and the glyphs it calls."""
+    imposition = plan.imposition
+    sheet_height_pt = imposition.sheet.height_mm * PT_PER_MM
+    matrix = " ".join(f"{value:.6f}" for value in imposition.calibration_matrix_pt())
+    parts = [f"q {matrix} cm"]
+    glyph_ids: set[int] = set()
+    slots = {slot.index: slot for slot in imposition.slots}
+    for unit in units:
+        operators, used = _label_operators(plan, slots[unit.slot_index], unit, sheet_height_pt)
+        parts.append(operators)
+        glyph_ids |= used
+    for unit in units:
+        parts.append(_die_line_operators(plan, slots[unit.slot_index], sheet_height_pt))
+    parts.append(_crop_mark_operators(imposition, sheet_height_pt))
+    slug_operators, used = _slug_operators(plan, slug, sheet_height_pt)
+    parts.append(slug_operators)
+    glyph_ids |= used
+    parts.append("Q")
+    return "\n".join(part for part in parts if part), frozenset(glyph_ids)
+
+
+def _label_operators(
+    plan: SheetPlan, slot: Slot, unit: Unit, sheet_height_pt: float
+) -> tuple[str, frozenset[int]]:
+    label = plan.label
+    trim_left_pt = slot.trim_x_mm * PT_PER_MM
+    trim_top_pt = sheet_height_pt - slot.trim_y_mm * PT_PER_MM
+    height_pt = label.height_mm * PT_PER_MM
+    clip_left = trim_left_pt - slot.bleed_left_mm * PT_PER_MM
+    clip_bottom = trim_top_pt - height_pt - slot.bleed_bottom_mm * PT_PER_MM
+    clip_width = (slot.bleed_left_mm + label.width_mm + slot.bleed_right_mm) * PT_PER_MM
+    clip_height = (slot.bleed_top_mm + label.height_mm + slot.bleed_bottom_mm) * PT_PER_MM
+    artwork_left = trim_left_pt - label.bleed_mm * PT_PER_MM
+    artwork_bottom = trim_top_pt - height_pt - label.bleed_mm * PT_PER_MM
+    qr, serial_line = place_unit_code(
+        label.qr_box,
+        label.qr_slot,
+        unit.content,
+        unit.serial if plan.show_serials else None,
+        label.family,
+    )
+    code = _qr_operators(qr, plan.inks, trim_left_pt, trim_top_pt)
+    parts = [
+        f"q {clip_left:.3f} {clip_bottom:.3f} {clip_width:.3f} {clip_height:.3f} re W n",
+        f"q 1 0 0 1 {artwork_left:.3f} {artwork_bottom:.3f} cm /{ARTWORK_NAME} Do Q",
+        code,
+    ]
+    glyph_ids: frozenset[int] = frozenset()
+    if serial_line is not None:
+        text = _serial_operators(serial_line, label.family, plan.inks, trim_left_pt, trim_top_pt)
+        parts.append(text.operators)
+        glyph_ids = text.glyph_ids
+    parts.append("Q")
+    return "\n".join(parts), glyph_ids
+
+
+def _qr_operators(qr: QrPlacement, inks: Inks, trim_left_pt: float, trim_top_pt: float) -> str:
+    """The code in module units under a y-down matrix: one `re` per run of dark modules."""
+    module_pt = qr.module_mm * PT_PER_MM
+    x_pt = trim_left_pt + qr.x_mm * PT_PER_MM
+    y_pt = trim_top_pt - qr.y_mm * PT_PER_MM
+    quiet = qr.quiet_zone_modules
+    side = qr.symbol.size_modules + 2 * quiet
+    runs = " ".join(
+        f"{column + quiet} {row + quiet} {length} 1 re"
+        for row, column, length in qr.symbol.dark_runs()
+    )
+    return (
+        f"q {module_pt:.5f} 0 0 {-module_pt:.5f} {x_pt:.3f} {y_pt:.3f} cm "
+        f"{inks.white} 0 0 {side} {side} re f {inks.black} {runs} f Q"
+    )
+
+
+def _serial_operators(
+    line: SerialLine, family: str, inks: Inks, trim_left_pt: float, trim_top_pt: float
+) -> PlacedText:
+    face = text_face(family)
+    width_pt = text_width_pt(face, line.text, line.size_pt)
+    x_pt = trim_left_pt + line.center_x_mm * PT_PER_MM - width_pt / 2
+    baseline_pt = trim_top_pt - line.baseline_mm * PT_PER_MM
+    placed = place_text(face, line.text, line.size_pt, x_pt, baseline_pt)
+    return PlacedText(f"{inks.black} {placed.operators}", placed.glyph_ids)
+
+
+def _die_line_operators(plan: SheetPlan, slot: Slot, sheet_height_pt: float) -> str:
+    """The label's outline in the CutContour separation, overprinting: cut, never printed."""
+    left_pt = slot.trim_x_mm * PT_PER_MM
+    top_pt = sheet_height_pt - slot.trim_y_mm * PT_PER_MM
+    return (
+        f"q /{OVERPRINT_STATE_NAME} gs 1 0 0 1 {left_pt:.3f} {top_pt:.3f} cm "
+        f"/{CUT_COLOUR_SPACE_NAME} CS 1 SCN {HAIRLINE_PT} w "
+        f"{plan.label.die_line_operators} S Q"
+    )
+
+
+def _crop_mark_operators(imposition: Imposition, sheet_height_pt: float) -> str:
+    if not imposition.marks:
+        return ""
+    lines = " ".join(
+        f"{mark.x1_mm * PT_PER_MM:.3f} {sheet_height_pt - mark.y1_mm * PT_PER_MM:.3f} m "
+        f"{mark.x2_mm * PT_PER_MM:.3f} {sheet_height_pt - mark.y2_mm * PT_PER_MM:.3f} l"
+        for mark in imposition.marks
+    )
+    return f"q /{REGISTRATION_COLOUR_SPACE_NAME} CS 1 SCN {HAIRLINE_PT} w {lines} S Q"
+
+
+def _slug_operators(
+    plan: SheetPlan, slug: str, sheet_height_pt: float
+) -> tuple[str, frozenset[int]]:
+    imposition = plan.imposition
+    face = text_face(plan.label.family)
+    x_pt = imposition.slug_x_mm * PT_PER_MM
+    baseline_pt = sheet_height_pt - imposition.slug_y_mm * PT_PER_MM
+    placed = place_text(face, slug, SLUG_SIZE_PT, x_pt, baseline_pt)
+    return f"q {plan.inks.black} {placed.operators} Q", placed.glyph_ids

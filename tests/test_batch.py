@@ -1,0 +1,345 @@
+"""Print runs end to end: every sheet's codes decoded against the manifest, boxes and die lines read
+from the PDF, resume and restart, registry serials verified offline and through the service."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+import yaml
+import zxingcpp
+from fastapi.testclient import TestClient
+from imaging import open_png
+from PIL import Image
+from service_support import service_settings
+
+from labelgen.errors import BatchError
+from labelgen.production import run as run_module
+from labelgen.production.imposition import ImpositionOptions
+from labelgen.production.run import Progress, RunRequest, run_batch
+from labelgen.production.serials import read_manifest, read_serial_file, registry_allocator
+from labelgen.registry import Registry, RegistrySettings
+from labelgen.registry.signing import keys_from_document
+from labelgen.registry.testing import seed_registry, temporary_database
+from labelgen.registry.verify import verify_offline
+from labelgen.service.app import create_app
+from labelgen.spec import parse_spec
+from labelgen.templates import load_template
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+PT_PER_MM = 72 / 25.4
+A4_PT = (210 * PT_PER_MM, 297 * PT_PER_MM)
+BASE_URL = "https://truyxuat.example.vn"
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def write_spec(directory: Path, template: str = "ocop-classic") -> Path:
+    document = yaml.safe_load((EXAMPLES / "hat-sen-say.yaml").read_text(encoding="utf-8"))
+    document["template"] = template
+    path = directory / f"{template}.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def write_serials(path: Path, count: int, start: int = 0) -> list[str]:
+    """Serials as a spreadsheet saves them: UTF-8 with a BOM, a header, Vietnamese notes."""
+    serials = [f"T{index:07d}" for index in range(start, start + count)]
+    lines = ["ghi chú,serial"] + [
+        f"Hũ sen số {index},{serial}" for index, serial in enumerate(serials)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    return serials
+
+
+def request_for(spec_path: Path, output: Path, **changes: Any) -> RunRequest:
+    spec_bytes = spec_path.read_bytes()
+    request = RunRequest(
+        spec=parse_spec(yaml.safe_load(spec_bytes), spec_path.parent),
+        spec_bytes=spec_bytes,
+        output=output,
+        sheet=ImpositionOptions(sheet="A4", margin_mm=8),
+        base_url=BASE_URL,
+        workers=1,
+        spec_dir=spec_path.parent,
+    )
+    return dataclasses.replace(request, **changes)
+
+
+def rasterise_page(pdf_path: Path, page_number: int, dpi: int = 200) -> Image.Image:
+    """One page of a PDF file rasterised by poppler's pdftoppm (written to stdout)."""
+    page = str(page_number)
+    command = ["pdftoppm", "-r", str(dpi), "-f", page, "-l", page, "-png", str(pdf_path)]
+    completed = subprocess.run(command, capture_output=True, check=True, timeout=120)
+    return open_png(completed.stdout).convert("RGB")
+
+
+def codes_in_reading_order(image: Image.Image) -> list[str]:
+    """The QR codes a real decoder finds on a page, row by row from the top, left to right."""
+    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    row_tolerance_px = image.height / 40
+    placed = sorted(results, key=lambda result: result.position.top_left.y)
+    rows: list[list[Any]] = []
+    for result in placed:
+        if (
+            rows
+            and abs(result.position.top_left.y - rows[-1][0].position.top_left.y) < row_tolerance_px
+        ):
+            rows[-1].append(result)
+        else:
+            rows.append([result])
+    return [
+        result.text for row in rows for result in sorted(row, key=lambda r: r.position.top_left.x)
+    ]
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
+    directory = tmp_path_factory.mktemp("run")
+    spec_path = write_spec(directory)
+    serials = write_serials(directory / "serials.csv", 19)
+    request = request_for(spec_path, directory / "run.pdf", serials_file=directory / "serials.csv")
+    result = run_batch(request)
+    assert result.preflight.passed, result.preflight.format_text()
+    yield result.output, serials
+
+
+def test_every_code_on_every_sheet_is_its_manifest_unit_in_order(
+    small_run: tuple[Path, list[str]],
+) -> None:
+    output, serials = small_run
+    manifest = list(read_manifest(output.with_name("run.serials.csv")))
+    assert [unit.serial for unit in manifest] == serials
+    assert all(
+        unit.content.endswith(f"/21/{unit.serial}") or f"/21/{unit.serial}?" in unit.content
+        for unit in manifest
+    )
+    with pikepdf.open(output) as pdf:
+        page_count = len(pdf.pages)
+    decoded = []
+    for page_number in range(1, page_count + 1):
+        decoded += codes_in_reading_order(rasterise_page(output, page_number))
+    assert decoded == [unit.content for unit in manifest]
+
+
+def test_sheets_have_exact_boxes_one_artwork_and_a_die_line_per_label(
+    small_run: tuple[Path, list[str]],
+) -> None:
+    output, serials = small_run
+    with pikepdf.open(output) as pdf:
+        labels_drawn = 0
+        for page in pdf.pages:
+            for box in ("/MediaBox", "/TrimBox", "/BleedBox"):
+                values = [float(value) for value in page.obj[box]]
+                assert values == pytest.approx([0, 0, *A4_PT], abs=0.01)
+            content = page.obj.Contents.read_bytes().decode("ascii")
+            artworks = content.count("/Art Do")
+            assert content.count("/CSCut CS") == artworks
+            labels_drawn += artworks
+            separation = page.obj.Resources.ColorSpace.CSCut
+            assert str(separation[1]) == "/CutContour"
+            artwork = page.obj.Resources.XObject.Art
+        assert labels_drawn == len(serials)
+        # The artwork form keeps the bleed: its box is the label plus the bleed all round.
+        manifest = load_template("ocop-classic").manifest
+        bbox = [float(value) for value in artwork.BBox]
+        width_mm = manifest.width_mm + 2 * manifest.bleed_mm
+        height_mm = manifest.height_mm + 2 * manifest.bleed_mm
+        assert bbox[2] - bbox[0] == pytest.approx(width_mm * PT_PER_MM, abs=0.05)
+        assert bbox[3] - bbox[1] == pytest.approx(height_mm * PT_PER_MM, abs=0.05)
+
+
+def test_an_interrupted_run_resumes_to_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec_path = write_spec(tmp_path)
+    write_serials(tmp_path / "serials.csv", 40)
+    straight = request_for(
+        spec_path, tmp_path / "a" / "run.pdf", serials_file=tmp_path / "serials.csv"
+    )
+    (tmp_path / "a").mkdir()
+    expected = run_batch(straight).output.read_bytes()
+
+    monkeypatch.setattr(run_module, "CHECKPOINT_INTERVAL_S", 0.0)
+    (tmp_path / "b").mkdir()
+    interrupted = dataclasses.replace(straight, output=tmp_path / "b" / "run.pdf")
+
+    def stop_after_two_sheets(progress: Progress) -> None:
+        if progress.sheets_done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(interrupted, stop_after_two_sheets)
+    assert not interrupted.output.exists()
+    with pytest.raises(BatchError, match="--resume"):
+        run_batch(interrupted)
+    resumed = run_batch(dataclasses.replace(interrupted, resume=True))
+    assert resumed.output.read_bytes() == expected
+    assert not (tmp_path / "b" / "run.pdf.state.json").exists()
+
+
+def test_a_finished_run_is_not_overwritten_with_new_serials_but_can_be_restarted(
+    tmp_path: Path,
+) -> None:
+    spec_path = write_spec(tmp_path)
+    write_serials(tmp_path / "serials.csv", 5)
+    request = request_for(spec_path, tmp_path / "run.pdf", serials_file=tmp_path / "serials.csv")
+    first = run_batch(request).output.read_bytes()
+    manifest = (tmp_path / "run.serials.csv").read_bytes()
+    with pytest.raises(BatchError, match="--restart"):
+        run_batch(request)
+    again = run_batch(dataclasses.replace(request, restart=True))
+    assert again.output.read_bytes() == first
+    assert (tmp_path / "run.serials.csv").read_bytes() == manifest
+
+
+def test_a_run_without_a_serial_source_is_refused(tmp_path: Path) -> None:
+    request = request_for(write_spec(tmp_path), tmp_path / "run.pdf", count=10)
+    with pytest.raises(BatchError, match="--serials"):
+        run_batch(request)
+
+
+def test_more_units_than_serials_is_refused(tmp_path: Path) -> None:
+    write_serials(tmp_path / "serials.csv", 3)
+    request = request_for(
+        write_spec(tmp_path), tmp_path / "run.pdf", serials_file=tmp_path / "serials.csv", count=4
+    )
+    with pytest.raises(BatchError, match=r"--count: serials\.csv lists 3 serials"):
+        run_batch(request)
+
+
+@pytest.mark.slow
+def test_worker_processes_draw_the_same_sheets(tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path)
+    write_serials(tmp_path / "serials.csv", 260)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    alone = request_for(
+        spec_path, tmp_path / "one" / "run.pdf", serials_file=tmp_path / "serials.csv"
+    )
+    in_pool = dataclasses.replace(alone, output=tmp_path / "two" / "run.pdf", workers=2)
+    assert run_batch(alone).output.read_bytes() == run_batch(in_pool).output.read_bytes()
+
+
+@pytest.mark.slow
+def test_registry_serials_verify_offline_and_through_the_service(tmp_path: Path) -> None:
+    with temporary_database("sqlite", tmp_path) as url:
+        registry = Registry(RegistrySettings(url, tmp_path / "keys", bytes(range(32))))
+        try:
+            seed = seed_registry(registry)
+            spec_path = write_spec(tmp_path, "round-jar")
+            request = request_for(spec_path, tmp_path / "jar.pdf", count=14, cmyk=True)
+            allocate = registry_allocator(registry, seed.producer, request.spec, BASE_URL)
+            result = run_batch(dataclasses.replace(request, allocate=allocate))
+            assert result.preflight.passed, result.preflight.format_text()
+            units = list(read_manifest(result.manifest))
+            assert len({unit.serial for unit in units}) == 14
+            keys = keys_from_document(registry.public_keys_document())
+            decoded = []
+            for page_number in range(1, result.sheets + 1):
+                decoded += codes_in_reading_order(rasterise_page(result.output, page_number, 300))
+            assert decoded == [unit.content for unit in units]
+            settings = service_settings(render_workers=1)
+            with TestClient(create_app(settings, registry=registry), base_url=BASE_URL) as client:
+                for code in decoded:
+                    assert verify_offline(code, keys).status == "valid"
+                    response = client.get(
+                        code.removeprefix(BASE_URL), headers={"Accept": "application/json"}
+                    )
+                    assert response.json()["status"] == "valid", code
+        finally:
+            registry.close()
+
+
+def test_batch_command_reports_the_run_and_its_preflight(tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path)
+    write_serials(tmp_path / "serials.csv", 9)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelgen.cli",
+            "batch",
+            str(spec_path),
+            "--sheet",
+            "A4",
+            "--serials",
+            str(tmp_path / "serials.csv"),
+            "-o",
+            str(tmp_path / "run.pdf"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "9 labels on 3 sheets of 3" in completed.stdout
+    assert "preflight" in completed.stdout.lower()
+
+
+def test_batch_command_names_a_bad_serial_and_its_line(tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path)
+    (tmp_path / "serials.csv").write_text("serial\nA1\nhũ 2\n", encoding="utf-8")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labelgen.cli",
+            "batch",
+            str(spec_path),
+            "--serials",
+            str(tmp_path / "serials.csv"),
+            "-o",
+            str(tmp_path / "run.pdf"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert "serials.csv line 3" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "run.pdf").exists()
+
+
+def test_serial_file_with_a_bom_a_header_and_vietnamese_notes(tmp_path: Path) -> None:
+    path = tmp_path / "serials.csv"
+    serials = write_serials(path, 4)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_serial_file(path) == serials
+
+
+def test_serial_file_as_a_plain_list(tmp_path: Path) -> None:
+    path = tmp_path / "serials.txt"
+    path.write_text("AB12\n\nCD34\n", encoding="utf-8")
+    assert read_serial_file(path) == ["AB12", "CD34"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("serial\nA1\nA2\nA1\n", "line 4: serial A1 is already on line 2"),
+        ("serial\nA1\nsố 2\n", "line 3: serial:"),
+        ("serial\n" + "X" * 21 + "\n", "line 2: serial: must be 1 to 20 characters"),
+        ("serial\n", "lists no serials"),
+    ],
+)
+def test_serial_file_problems_name_the_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "serials.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(BatchError, match=message):
+        read_serial_file(path)
+
+
+def test_serial_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "serials.csv"
+    # A spreadsheet saving in the Windows Vietnamese code page: decomposed letters, not UTF-8.
+    path.write_bytes(unicodedata.normalize("NFD", "ghi chú,serial\nHũ,A1\n").encode("cp1258"))
+    with pytest.raises(BatchError, match="is not UTF-8"):
+        read_serial_file(path)
