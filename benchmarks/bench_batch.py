@@ -22,8 +22,8 @@ from pathlib import Path
 
 import yaml
 
-from labelgen.layout import layout_label
 from labelgen.export import export_pdf
+from labelgen.layout import layout_label
 from labelgen.registry import Registry, RegistrySettings
 from labelgen.registry.testing import seed_registry, temporary_database
 from labelgen.spec import parse_spec

@@ -58,6 +58,13 @@ def digital_link(
     version 6 106, and the bundled examples run 55-56 characters bare, 66 with `17`, 76 with
     `17` and `11` and 89 with both dates and a 9-character serial; each step up adds 4 modules
     a side, which the label pays for in area at the minimum module size.
+
+    The scheme and host stay as configured, in small letters, although RFC 3986 makes them
+    case-insensitive and `HTTPS://HOST` would let the QR code carry them in alphanumeric mode
+    (one version smaller for some signed unit URLs). Not every phone opens such a code: some
+    Android camera and scanner apps match the scheme case-sensitively and offer `HTTPS://…` as
+    text or a web search instead of a link, and a code that does not open is worth less than
+    4 modules a side.
     """
     if not is_valid_gtin(gtin):
         expected = gtin_check_digit(gtin[:-1]) if gtin.isdigit() and len(gtin) > 1 else None

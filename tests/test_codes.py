@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
+import segno
 import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,6 +89,40 @@ FULLWIDTH_GTIN = "".join(chr(ord(digit) + 0xFEE0) for digit in "5901234123457")
 LONG_DIGITAL_LINK = (
     "https://truyxuat.example.vn/01/08936012345674/10/L261120%2FA-07/21/SN-0000012345678?17=271120"
 )
+# A signed serialised unit's URL with the scheme and host in capitals: 170 characters.
+UPPER_HOST_SIGNED_URL = (
+    "HTTPS://OCOP.EXAMPLE.VN/01/08935049501234/10/L261120/21/0123456789ABCDEF?s=4&8030=AB"
+    "1ICzWfQ7uMC3-qvG05be5peiZYhulWpB5w7RzGxTgWAKtWI7DWfBK72pa-PlfB8nASu19OYZuBsj5n3nHMP7ySAg"
+)
+
+# ISO/IEC 18004 table C.1: the 15 format information bits (after the 101010000010010 mask) of
+# error level M, by data mask pattern. Levels L, Q and H start 11, 01 and 00.
+FORMAT_BITS_LEVEL_M = {
+    "101010000010010": 0,
+    "101000100100101": 1,
+    "101111001111100": 2,
+    "101101101001011": 3,
+    "100010111111001": 4,
+    "100000011001110": 5,
+    "100111110010111": 6,
+    "100101010100000": 7,
+}
+# ISO/IEC 18004 table D.1: the 18 version information bits of versions 7 and up.
+VERSION_BITS = {
+    7: 0x07C94,
+    8: 0x085BC,
+    9: 0x09A99,
+    10: 0x0A4D3,
+    11: 0x0BBF6,
+    12: 0x0C762,
+    13: 0x0D847,
+    14: 0x0E60D,
+    15: 0x0F928,
+}
+URL_HOST_CHARS = string.ascii_lowercase + string.digits + "-."
+# RFC 3986 unreserved and the delimiters a Digital Link path and query use.
+URL_PATH_CHARS = string.ascii_letters + string.digits + "-._~/?=&%"
+MAX_GENERATED_CHARS = 300
 
 
 # --- rasterising for the decoder ------------------------------------------------------------------
@@ -118,6 +155,62 @@ def rasterise_qr(symbol: QrSymbol) -> Image.Image:
 
 def decode(image: Image.Image) -> list[tuple[str, zxingcpp.BarcodeFormat]]:
     return [(result.text, result.format) for result in zxingcpp.read_barcodes(image)]
+
+
+def read_qr(symbol: QrSymbol) -> zxingcpp.Barcode:
+    """The one QR Code the decoder finds in the rasterised symbol (other symbologies ignored: a
+    linear reader may see a few digits in the modules' stripes)."""
+    results = zxingcpp.read_barcodes(rasterise_qr(symbol), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert len(results) == 1
+    return results[0]
+
+
+def format_bits(dark: tuple[bytes, ...]) -> tuple[str, str]:
+    """Both copies of the format information, most significant bit first (ISO/IEC 18004 7.9):
+    around the top-left finder, and split between the bottom-left and top-right finders."""
+    size = len(dark)
+    top_left = [(8, col) for col in range(6)] + [(8, 7), (8, 8), (7, 8)]
+    top_left += [(row, 8) for row in range(5, -1, -1)]
+    split = [(row, 8) for row in range(size - 1, size - 8, -1)]
+    split += [(8, col) for col in range(size - 8, size)]
+    return (
+        "".join("1" if dark[row][col] else "0" for row, col in top_left),
+        "".join("1" if dark[row][col] else "0" for row, col in split),
+    )
+
+
+def version_bits(dark: tuple[bytes, ...]) -> tuple[int, int]:
+    """Both copies of the version information (ISO/IEC 18004 7.10), most significant bit first:
+    the 6 x 3 block left of the top-right finder and its transpose above the bottom-left one."""
+    size = len(dark)
+    top_right = bottom_left = 0
+    for outer in range(5, -1, -1):
+        for inner in range(size - 9, size - 12, -1):
+            top_right = top_right << 1 | dark[outer][inner]
+            bottom_left = bottom_left << 1 | dark[inner][outer]
+    return top_right, bottom_left
+
+
+def url(scheme_and_host_upper: bool) -> st.SearchStrategy[str]:
+    """https URLs of up to 300 characters, the scheme and host in capitals or in small letters."""
+
+    def build(host: str, path: str) -> str:
+        origin = f"https://{host}.vn"
+        if scheme_and_host_upper:
+            origin = origin.upper()
+        return f"{origin}/{path}"[:MAX_GENERATED_CHARS]
+
+    return st.builds(
+        build,
+        st.text(URL_HOST_CHARS, min_size=1, max_size=40),
+        st.text(URL_PATH_CHARS, max_size=MAX_GENERATED_CHARS),
+    )
+
+
+def segno_version(content: str) -> int:
+    """The version segno, the encoder make_qr replaced, chooses for `content` at level M."""
+    reference = segno.make(content, error="M", boost_error=False, micro=False)
+    return int(reference.version)
 
 
 # --- EAN-13 / UPC-A / EAN-8 reference encodings ---------------------------------------------------
@@ -295,6 +388,49 @@ def test_qr_decodes_to_its_content(content: str) -> None:
     assert decode(rasterise_qr(make_qr(content))) == [(content, zxingcpp.BarcodeFormat.QRCode)]
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    content=st.one_of(
+        url(scheme_and_host_upper=False),
+        url(scheme_and_host_upper=True),
+        st.text(string.digits, min_size=1, max_size=MAX_GENERATED_CHARS),
+    )
+)
+def test_generated_content_is_a_level_m_qr_no_larger_than_segnos(content: str) -> None:
+    symbol = make_qr(content)
+    decoded = read_qr(symbol)
+    assert decoded.text == content
+    assert decoded.bytes == content.encode("ascii")
+    assert decoded.symbology_identifier == "]Q1"  # model 2 without ECI: plain bytes
+    assert decoded.extra["Version"] == str(symbol.version)
+    assert decoded.extra["ECLevel"] == "M"
+    assert symbol.error_level == "M"
+    assert symbol.size_modules == 17 + 4 * symbol.version
+    assert symbol.version <= segno_version(content)
+    top_left, split = format_bits(symbol.dark)
+    assert top_left == split
+    assert top_left in FORMAT_BITS_LEVEL_M
+    assert FORMAT_BITS_LEVEL_M[top_left] == decoded.extra["DataMask"]
+    if symbol.version >= 7:
+        assert version_bits(symbol.dark) == (VERSION_BITS[symbol.version],) * 2
+
+
+def test_mixed_segments_make_an_upper_case_host_url_a_version_smaller() -> None:
+    # Alphanumeric mode for the host, numeric for the GTIN, bytes for the signature: one
+    # version below segno's, which writes the whole URL in byte mode.
+    symbol = make_qr(UPPER_HOST_SIGNED_URL)
+    assert read_qr(symbol).text == UPPER_HOST_SIGNED_URL
+    assert symbol.version == segno_version(UPPER_HOST_SIGNED_URL) - 1
+
+
+def test_vietnamese_text_goes_in_as_utf8_without_eci() -> None:
+    content = "Hạt sen sấy giòn – Đồng Tháp"
+    decoded = read_qr(make_qr(content))
+    assert decoded.text == content
+    assert decoded.bytes == content.encode("utf-8")
+    assert decoded.symbology_identifier == "]Q1"
+
+
 # --- QR version and error level -------------------------------------------------------------------
 
 
@@ -340,6 +476,8 @@ def test_short_content_is_never_a_micro_qr() -> None:
         ("", "empty"),
         ("a" * 2332, "too long"),
         ("ạ" * 800, "too long"),  # 3 bytes each in UTF-8: 2400 bytes
+        ("1" * 5597, "too long"),  # numeric mode holds 5596 digits at version 40-M
+        ("\ud800", "not valid Unicode"),  # a lone surrogate has no UTF-8 form
     ],
 )
 def test_unencodable_qr_content_is_refused(content: str, message: str) -> None:
@@ -354,10 +492,10 @@ def test_dark_runs_merge_adjacent_modules() -> None:
         error_level="M",
         size_modules=5,
         dark=(
-            (True, True, False, True, True),
-            (False, False, False, False, False),
-            (True, True, True, True, True),
-            (False, True, False, True, False),
+            bytes((1, 1, 0, 1, 1)),
+            bytes((0, 0, 0, 0, 0)),
+            bytes((1, 1, 1, 1, 1)),
+            bytes((0, 1, 0, 1, 0)),
         ),
     )
     assert symbol.dark_runs() == ((0, 0, 2), (0, 3, 2), (2, 0, 5), (3, 1, 1), (3, 3, 1))
@@ -369,4 +507,4 @@ def test_dark_runs_redraw_the_matrix() -> None:
     for row, start_col, length in symbol.dark_runs():
         assert not any(redrawn[row][start_col : start_col + length])
         redrawn[row][start_col : start_col + length] = [True] * length
-    assert tuple(tuple(row) for row in redrawn) == symbol.dark
+    assert tuple(bytes(row) for row in redrawn) == symbol.dark

@@ -487,6 +487,8 @@ def _may_hold_rgb(data: bytes, resources: pikepdf.Object | None) -> bool:
     Parsing a print sheet of 30 QR codes costs 25 ms; this look 1 ms. Anything it is unsure of
     (an RGB operator, an inline image, a colour space it cannot name) is left to the parser.
     """
+    # A print sheet names the same few colour spaces for every label: classify each once.
+    holds_rgb_by_name: dict[bytes, bool] = {}
     for match in _RGB_OPERATOR.finditer(data):
         before = data[match.start() - 1] if match.start() > 0 else 32
         after = data[match.end()] if match.end() < len(data) else 32
@@ -497,8 +499,11 @@ def _may_hold_rgb(data: bytes, resources: pikepdf.Object | None) -> bool:
         name = _NAME_BEFORE.search(data, max(0, match.start() - 128), match.start())
         if name is None:
             return True
-        space = pikepdf.Name(name.group(1).decode("latin-1"))
-        if describe_space(space, resources).holds_rgb:
+        key = name.group(1)
+        if key not in holds_rgb_by_name:
+            space = pikepdf.Name(key.decode("latin-1"))
+            holds_rgb_by_name[key] = describe_space(space, resources).holds_rgb
+        if holds_rgb_by_name[key]:
             return True
     return False
 

@@ -16,6 +16,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 import zlib
@@ -552,9 +553,7 @@ def _drawn(
             content, used = draw_sheet(plan, units, slugs.text(sheet_index))
             yield sheet_index, units, content, used
         return
-    # forkserver: the service runs jobs in threads, which must not be forked.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["labelgen.production.stamp"])
+    context = _process_context()
     pending: deque[tuple[int, list[Unit], Future[tuple[bytes, frozenset[int]]]]] = deque()
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(plan,)
@@ -568,6 +567,17 @@ def _drawn(
         while pending:
             index, done_units, done = pending.popleft()
             yield index, done_units, *done.result()
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """`fork` when this process has one thread: workers start in milliseconds, already holding
+    the fonts and templates. A process with other threads (the service runs jobs in one) must
+    not fork; `forkserver` starts its workers from a clean single-threaded server instead."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["labelgen.production.stamp"])
+    return context
 
 
 def _sample_codes(
