@@ -12,6 +12,7 @@ preflight. Prints figures and ratios; asserts nothing.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -134,7 +135,7 @@ def _print_marginal_bytes(
 ) -> None:
     ordered = sorted(counts)
     for sheet in ("A4", "SRA3"):
-        for smaller, larger in zip(ordered, ordered[1:], strict=False):
+        for smaller, larger in itertools.pairwise(ordered):
             extra = results[(sheet, larger)][1] - results[(sheet, smaller)][1]
             print(
                 f"{sheet}: {extra / (larger - smaller):,.0f} bytes per extra label "
