@@ -121,6 +121,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             "description": "A producer's products, batches, serials and signed codes",
         },
         {
+            "name": "runs",
+            "description": "Print runs: many serialised labels imposed on sheets in one print "
+            "PDF, made in the background",
+        },
+        {
             "name": "verification",
             "description": "What a label's QR code opens: the verdict as a page, JSON or a "
             "GS1 linkset, and the public keys that check signatures offline",
