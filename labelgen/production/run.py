@@ -167,9 +167,11 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         inks=CMYK_INKS if request.cmyk else GREY_INKS,
         show_serials=request.show_serials,
     )
-    shared_pdf, shared = _shared_document(sample_layout, request)
+    # The run's moment is kept in its state: a resumed run writes the same dates and slugs.
+    created_at = dt.datetime.fromisoformat(state["created_at"])
+    shared_pdf, shared = _shared_document(sample_layout, request, created_at)
     job_name = request.job_name or request.output.stem
-    slugs = _Slugs(job_name, sheets_total, units_total, imposition, dt.date.today())
+    slugs = _Slugs(job_name, sheets_total, units_total, imposition, created_at.date())
     writer, handle = _open_writer(paths, state, shared_pdf)
     try:
         _draw_sheets(request, paths, state, writer, handle, plan, slugs, started, on_progress)
@@ -246,6 +248,7 @@ def _starting_state(request: RunRequest, paths: RunPaths, fingerprint: str) -> d
         "sheets_done": 0,
         "writer": None,
         "glyph_ids": [],
+        "created_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
     _save_state(paths, state)
     return state
@@ -340,7 +343,9 @@ def _label_geometry(layout: Layout) -> LabelGeometry:
     )
 
 
-def _shared_document(layout: Layout, request: RunRequest) -> tuple[pikepdf.Pdf, SharedObjects]:
+def _shared_document(
+    layout: Layout, request: RunRequest, created_at: dt.datetime
+) -> tuple[pikepdf.Pdf, SharedObjects]:
     """The objects every sheet refers to: the static artwork as a form, the colour spaces of the
     die line and the marks, and (in CMYK) the output intent and PDF/X-4 metadata."""
     static_layout = replace(layout, qr=None, serial_line=None)
@@ -362,7 +367,7 @@ def _shared_document(layout: Layout, request: RunRequest) -> tuple[pikepdf.Pdf, 
     catalog_entries = ""
     if request.cmyk:
         add_output_intent(shared)
-        set_pdfx4_metadata(shared, title)
+        set_pdfx4_metadata(shared, title, created_at=created_at)
         catalog_entries = (
             f"/OutputIntents {shared.Root.OutputIntents.unparse().decode('latin-1')}"
             f" /Metadata {shared.Root.Metadata.unparse().decode('latin-1')}"
