@@ -2,9 +2,9 @@
 beside the naive path (one WeasyPrint PDF per label, up to 1,000) measured in the same run.
 
 Each run is a `labelgen batch` subprocess in CMYK against a throwaway SQLite registry that
-issues and signs the serials; its peak memory is the largest sum of the resident sizes of the
-run's processes (main and workers), sampled every 20 ms. The run's wall time counts everything
-a print shop waits for: start-up, serial allocation and signing, drawing, writing and the
+issues and signs the serials; its peak memory is the largest sum of the proportional set sizes
+of the run's processes (main and workers), sampled every 50 ms. The run's wall time counts
+everything a print shop waits for: start-up, serial allocation and signing, drawing, writing and the
 preflight. Prints figures and ratios; asserts nothing.
 
     .venv/bin/python benchmarks/bench_batch.py [COUNTS...]   # default: 1000 10000 100000
@@ -144,7 +144,11 @@ def _print_marginal_bytes(
 
 
 class _PeakMemory(threading.Thread):
-    """The largest total resident size of a process and its children, sampled."""
+    """The largest total proportional set size (PSS) of a process and its children, sampled.
+
+    PSS and not RSS: forked workers share the main process's pages, and summing their resident
+    sizes would count those pages once per process.
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -154,17 +158,16 @@ class _PeakMemory(threading.Thread):
 
     def run(self) -> None:
         while self._running:
-            self.bytes = max(self.bytes, _tree_rss_bytes(self._pid))
-            time.sleep(0.02)
+            self.bytes = max(self.bytes, _tree_pss_bytes(self._pid))
+            time.sleep(0.05)
 
     def stop(self) -> None:
         self._running = False
         self.join()
 
 
-def _tree_rss_bytes(root_pid: int) -> int:
+def _tree_pss_bytes(root_pid: int) -> int:
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -172,17 +175,28 @@ def _tree_rss_bytes(root_pid: int) -> int:
             status = (entry / "status").read_text()
         except OSError:
             continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        pid = int(entry.name)
-        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) * 1024
+        for line in status.splitlines():
+            if line.startswith("PPid:"):
+                children.setdefault(int(line.split()[1]), []).append(int(entry.name))
+                break
     total = 0
     stack = [root_pid]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += _pss_bytes(pid)
         stack.extend(children.get(pid, []))
     return total
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in rollup.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
 For each database (the embedded SQLite file, then PostgreSQL when it answers) a registry is
 seeded with one product, a batch and UNITS signed serials, `labelgen serve` is started on a free
-loopback port, and each form is loaded for SECONDS with `wrk` (Debian's package), cycling
-through the serials so that the scans spread as real ones do; without wrk, a bounded Python
-client does the same, slower. The static file, served by the same process, is the ceiling.
+loopback port as a deployment runs it (WORKERS server processes, one render worker each), and
+each form is loaded for SECONDS with `wrk` (Debian's package), cycling through the serials so
+that the scans spread as real ones do; without wrk, a bounded Python client does the same,
+slower. The static file, served by the same server, is the ceiling: each line says how far a
+form is from it and from the target. The load generator runs on the same cores as the server.
 
-Usage: benchmarks/bench_verify.py [SECONDS] [CONNECTIONS]. Talks to 127.0.0.1 only, and stops
-by itself.
+Usage: benchmarks/bench_verify.py [SECONDS] [CONNECTIONS] [WORKERS] (WORKERS: default one per
+core). Talks to 127.0.0.1 only, and stops by itself.
 """
 
 from __future__ import annotations
@@ -108,9 +110,10 @@ def seed_codes(database_url: str, data_dir: Path) -> list[str]:
     return [url.removeprefix(BASE_URL) for url in urls]
 
 
-def start_server(port: int, environment: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, environment: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
     labelgen = Path(sys.executable).with_name("labelgen")
-    command = [str(labelgen), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command = [str(labelgen), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers), "--render-workers", str(workers)]
     return subprocess.Popen(
         command,
         env={**os.environ, **environment},
@@ -240,7 +243,7 @@ def load_with_python(
     )
 
 
-def run_backend(name: str, seconds: float, connections: int) -> dict[str, LoadResult]:
+def run_backend(name: str, seconds: float, connections: int, workers: int) -> dict[str, LoadResult]:
     with ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-verify-")))
         if name == "postgresql":
@@ -252,7 +255,7 @@ def run_backend(name: str, seconds: float, connections: int) -> dict[str, LoadRe
         environment["LABELGEN_DATA_DIR"] = str(directory)
         paths = seed_codes(database_url, directory)
         port = free_port()
-        process = start_server(port, environment)
+        process = start_server(port, environment, workers)
         stack.callback(stop_server, process)
         wait_until_up(port, process)
         load = load_with_wrk if shutil.which("wrk") else load_with_python
@@ -266,6 +269,7 @@ def run_backend(name: str, seconds: float, connections: int) -> dict[str, LoadRe
 
 
 def report(backend: str, results: dict[str, LoadResult]) -> None:
+    ceiling_per_s = results["static"].rate_per_s
     for form, result in results.items():
         verdict = ""
         if form != "static":
@@ -273,24 +277,29 @@ def report(backend: str, results: dict[str, LoadResult]) -> None:
             verdict = "ok" if good else "UNDER TARGET"
         print(
             f"{backend:<11}{form:<8}{result.rate_per_s:>9.0f}{result.p50_ms:>9.1f}"
-            f"{result.p99_ms:>9.1f}{result.requests:>10}{result.errors:>8}  {result.tool} {verdict}"
+            f"{result.p99_ms:>9.1f}{result.requests:>10}{result.errors:>8}"
+            f"{result.rate_per_s / ceiling_per_s:>10.0%}{result.rate_per_s / TARGET_RATE_PER_S:>9.0%}"
+            f"  {result.tool} {verdict}"
         )
 
 
 def main() -> int:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
     connections = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+    workers = int(sys.argv[3]) if len(sys.argv) > 3 else os.cpu_count() or 1
     print(
         f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}, "
-        f"{connections} connections, {seconds:g} s per form, {UNITS} signed serials; "
-        f"target ≥ {TARGET_RATE_PER_S:.0f} verifications/s with p99 < {TARGET_P99_MS:.0f} ms"
+        f"{workers} server processes, {connections} connections, {seconds:g} s per form, "
+        f"{UNITS} signed serials; target ≥ {TARGET_RATE_PER_S:.0f} verifications/s "
+        f"with p99 < {TARGET_P99_MS:.0f} ms"
     )
     print(
-        f"{'database':<11}{'form':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}{'errors':>8}"
+        f"{'database':<11}{'form':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
+        f"{'errors':>8}{'/ static':>10}{'/ target':>9}"
     )
     backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
     for backend in backends:
-        report(backend, run_backend(backend, seconds, connections))
+        report(backend, run_backend(backend, seconds, connections, workers))
     if "postgresql" not in backends:
         print("postgresql: not reachable at LABELGEN_TEST_POSTGRES_URL or 127.0.0.1:5432; skipped")
     return 0

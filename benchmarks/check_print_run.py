@@ -67,6 +67,7 @@ def _check(registry: Registry, directory: Path, spec_bytes: bytes, count: int) -
         f"{result.labels_per_sheet}, {result.size_bytes / 1e6:.1f} MB, {result.elapsed_s:.1f} s "
         f"({result.labels / result.elapsed_s:,.0f} labels/s, serial allocation and signing included)"
     )
+    print(" · ".join(f"{name} {seconds:.1f} s" for name, seconds in result.phases_s.items()))
     print(result.preflight.format_text())
     units = list(read_manifest(result.manifest))
     expected = _codes_by_page(units, result.labels_per_sheet)

@@ -15,6 +15,7 @@ from typing import ClassVar
 # upper-case-host URL one smaller. (segno's Kanji mode wins for Japanese text, which no label
 # here carries.)
 import numpy as np
+import numpy.typing as npt
 import zint
 
 from labelgen.errors import CodeError
@@ -56,6 +57,7 @@ _ZINT_ROW_STRIDE_BYTES = 144
 # --- QR Code ------------------------------------------------------------------------------------
 
 DarkRun = tuple[int, int, int]  # (row, start_col, length)
+IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)
@@ -72,19 +74,24 @@ class QrSymbol:
         """The dark modules merged into horizontal runs `(row, start_col, length)`, row by row.
 
         One run becomes one rectangle in an SVG path or a print run's PDF, which keeps the
-        drawing compact. A print run asks for the runs of every unit's code, so they are found
-        with array operations (50 times faster than a loop over the modules): a run starts
-        where a row steps from light to dark and ends where it steps back.
+        drawing compact.
+        """
+        rows, starts, lengths = self.dark_run_arrays()
+        return tuple(zip(rows.tolist(), starts.tolist(), lengths.tolist(), strict=True))
+
+    def dark_run_arrays(self) -> tuple[IntArray, IntArray, IntArray]:
+        """`dark_runs` as three integer arrays: rows, start columns, lengths.
+
+        A print run draws a new code for every unit, so the runs are found with array
+        operations (50 times faster than a loop over the modules): a run starts where a row
+        steps from light to dark and ends where it steps back.
         """
         modules = np.frombuffer(b"".join(self.dark), dtype=np.uint8)
         modules = modules.reshape(len(self.dark), self.size_modules).astype(np.int8)
         steps = np.diff(np.pad(modules, ((0, 0), (1, 1))), axis=1)
-        starts = np.argwhere(steps == 1)
-        ends = np.argwhere(steps == -1)
-        lengths = ends[:, 1] - starts[:, 1]
-        return tuple(
-            zip(starts[:, 0].tolist(), starts[:, 1].tolist(), lengths.tolist(), strict=True)
-        )
+        start_rows, start_columns = np.nonzero(steps == 1)
+        _, end_columns = np.nonzero(steps == -1)
+        return start_rows, start_columns, end_columns - start_columns
 
 
 @lru_cache(maxsize=1024)

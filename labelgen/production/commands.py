@@ -110,6 +110,7 @@ def _batch(arguments: argparse.Namespace) -> int:
         f"{rate:,.0f} labels/s)"
     )
     print(f"{result.manifest} (serials and QR contents, in print order)")
+    print(" · ".join(f"{name} {seconds:.1f} s" for name, seconds in result.phases_s.items()))
     print(result.preflight.format_text())
     return EXIT_OK if result.preflight.passed else EXIT_PREFLIGHT_FAILED
 

@@ -123,6 +123,7 @@ class RunResult:
     elapsed_s: float
     size_bytes: int
     preflight: PreflightReport
+    phases_s: dict[str, float]  # serials, artwork, sheets, preflight
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,12 @@ ProgressCallback = Callable[[Progress], None]
 def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) -> RunResult:
     """Make the run's PDF (see the module docstring); BatchError when it cannot start."""
     started = time.perf_counter()
+    phases = _Phases()
     paths = RunPaths.beside(request.output)
     fingerprint = _fingerprint(request)
     state = _starting_state(request, paths, fingerprint)
     units_total = _prepare_manifest(request, paths, state)
+    phases.end("serials")
     first_unit = next(read_manifest(paths.manifest))
     sample_layout = _checked_layout(request, first_unit)
     geometry = _label_geometry(sample_layout)
@@ -171,8 +174,9 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     created_at = dt.datetime.fromisoformat(state["created_at"])
     shared_pdf, shared = _shared_document(sample_layout, request, created_at)
     job_name = request.job_name or request.output.stem
-    slugs = _Slugs(job_name, sheets_total, units_total, imposition, created_at.date())
+    slugs = _Slugs(job_name, sheets_total, units_total, created_at.date())
     writer, handle = _open_writer(paths, state, shared_pdf)
+    phases.end("artwork")
     try:
         _draw_sheets(request, paths, state, writer, handle, plan, slugs, started, on_progress)
         glyph_forms = _glyph_forms(geometry.family, state.get("glyph_ids", []))
@@ -183,11 +187,13 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         handle.close()
     paths.partial.replace(paths.output)
     paths.state.unlink(missing_ok=True)
+    phases.end("sheets")
     report = preflight_pdf(
         paths.output,
         cmyk=request.cmyk,
         expected_codes=_sample_codes(paths, imposition, sheets_total),
     )
+    phases.end("preflight")
     return RunResult(
         output=paths.output,
         manifest=paths.manifest,
@@ -197,7 +203,21 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         elapsed_s=time.perf_counter() - started,
         size_bytes=paths.output.stat().st_size,
         preflight=report,
+        phases_s=phases.seconds,
     )
+
+
+class _Phases:
+    """How long each part of a run took, for the report at its end."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._since = time.perf_counter()
+
+    def end(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = now - self._since
+        self._since = now
 
 
 # --- the run's state and manifest ------------------------------------------------------------
@@ -421,7 +441,6 @@ class _Slugs:
     job_name: str
     sheets_total: int
     labels_total: int
-    imposition: Imposition
     day: dt.date
 
     def text(self, sheet_index: int) -> str:

@@ -10,7 +10,12 @@ colour and the slug line, all inside the printer calibration matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
+import numpy as np
+import numpy.typing as npt
+
+from labelgen.codes import IntArray
 from labelgen.layout import QrPlacement, SerialLine, place_unit_code
 from labelgen.production.imposition import Imposition, Slot
 from labelgen.production.outlines import (
@@ -138,14 +143,36 @@ def _qr_operators(qr: QrPlacement, inks: Inks, trim_left_pt: float, trim_top_pt:
     y_pt = trim_top_pt - qr.y_mm * PT_PER_MM
     quiet = qr.quiet_zone_modules
     side = qr.symbol.size_modules + 2 * quiet
-    runs = " ".join(
-        f"{column + quiet} {row + quiet} {length} 1 re"
-        for row, column, length in qr.symbol.dark_runs()
-    )
+    rows, columns, lengths = qr.symbol.dark_run_arrays()
+    rectangles = _unit_height_rectangles(columns + quiet, rows + quiet, lengths)
     return (
         f"q {module_pt:.5f} 0 0 {-module_pt:.5f} {x_pt:.3f} {y_pt:.3f} cm "
-        f"{inks.white} 0 0 {side} {side} re f {inks.black} {runs} f Q"
+        f"{inks.white} 0 0 {side} {side} re f {inks.black}\n{rectangles}f Q"
     )
+
+
+def _unit_height_rectangles(xs: IntArray, ys: IntArray, widths: IntArray) -> str:
+    """`x y width 1 re` for each item, built as one array of characters.
+
+    A print run writes some 700 rectangles for every unit; formatting them one by one cost
+    more than making the code. Here every number is right-aligned in a fixed width (PDF takes
+    any run of spaces between tokens) and looked up in a table of such fields, all at once.
+    """
+    values = np.stack([xs, ys, widths], axis=1)
+    if not values.size:
+        return ""
+    fields = _number_fields(len(str(int(values.max()))))[values]
+    count = len(values)
+    tail = np.frombuffer(b"1 re\n", dtype=np.uint8)
+    records = np.hstack([fields.reshape(count, -1), np.tile(tail, (count, 1))])
+    return records.tobytes().decode("ascii")
+
+
+@cache
+def _number_fields(digits: int) -> npt.NDArray[np.uint8]:
+    """Row n: the characters of n right-aligned in `digits` places, then a space."""
+    text = "".join(f"{number:>{digits}} " for number in range(10**digits))
+    return np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(10**digits, digits + 1)
 
 
 def _serial_operators(
