@@ -22,7 +22,7 @@ from service_support import service_settings
 
 from labelgen.errors import BatchError
 from labelgen.production import run as run_module
-from labelgen.production.imposition import ImpositionOptions
+from labelgen.production.imposition import ImpositionOptions, load_presets
 from labelgen.production.run import Progress, RunRequest, run_batch
 from labelgen.production.serials import read_manifest, read_serial_file, registry_allocator
 from labelgen.registry import Registry, RegistrySettings
@@ -257,55 +257,42 @@ def test_registry_serials_verify_offline_and_through_the_service(tmp_path: Path)
             registry.close()
 
 
+def run_batch_command(*arguments: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "labelgen.cli", "batch", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+
+
 def test_batch_command_reports_the_run_and_its_preflight(tmp_path: Path) -> None:
     spec_path = write_spec(tmp_path)
     write_serials(tmp_path / "serials.csv", 9)
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labelgen.cli",
-            "batch",
-            str(spec_path),
-            "--sheet",
-            "A4",
-            "--serials",
-            str(tmp_path / "serials.csv"),
-            "-o",
-            str(tmp_path / "run.pdf"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    completed = run_batch_command(
+        str(spec_path), "--sheet", "A4", "--serials", str(tmp_path / "serials.csv"),
+        "-o", str(tmp_path / "run.pdf"),
+    )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
     assert "9 labels on 3 sheets of 3" in completed.stdout
-    assert "preflight" in completed.stdout.lower()
+    assert "Preflight: PASSED" in completed.stdout
 
 
 def test_batch_command_names_a_bad_serial_and_its_line(tmp_path: Path) -> None:
     spec_path = write_spec(tmp_path)
     (tmp_path / "serials.csv").write_text("serial\nA1\nhũ 2\n", encoding="utf-8")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "labelgen.cli",
-            "batch",
-            str(spec_path),
-            "--serials",
-            str(tmp_path / "serials.csv"),
-            "-o",
-            str(tmp_path / "run.pdf"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = run_batch_command(
+        str(spec_path), "--serials", str(tmp_path / "serials.csv"), "-o", str(tmp_path / "run.pdf")
     )
     assert completed.returncode == 2
     assert "serials.csv line 3" in completed.stderr
     assert "Traceback" not in completed.stderr
     assert not (tmp_path / "run.pdf").exists()
+
+
+def test_sheets_command_lists_the_presets_from_the_data_file() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "labelgen.cli", "sheets"], capture_output=True, text=True, check=True
+    )
+    for name, preset in load_presets().items():
+        assert name in completed.stdout
+        assert preset.description in completed.stdout
 
 
 def test_serial_file_with_a_bom_a_header_and_vietnamese_notes(tmp_path: Path) -> None:

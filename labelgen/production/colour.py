@@ -341,7 +341,7 @@ class ArtworkWalker:
 
     def page_nodes(self, page: pikepdf.Page, page_number: int) -> Iterator[Node]:
         location = f"page {page_number}"
-        resources = _inherited(page.obj, "/Resources")
+        resources = inherited_attribute(page.obj, "/Resources")
         yield Node("content", page.obj, location, False, resources, page)
         if "/Group" in page.obj:
             yield Node("group", page.obj.Group, f"{location} group", False)
@@ -454,7 +454,7 @@ def _entries(holder: pikepdf.Object, key: str) -> Iterator[tuple[str, pikepdf.Ob
         yield from entries.items()
 
 
-def _inherited(page: pikepdf.Object, key: str) -> pikepdf.Object | None:
+def inherited_attribute(page: pikepdf.Object, key: str) -> pikepdf.Object | None:
     """A page attribute, looked up the page tree when the page itself lacks it."""
     node: pikepdf.Object | None = page
     for _ in range(64):  # deeper trees do not occur; a loop in a broken file must not hang

@@ -21,14 +21,15 @@ import pypdfium2
 import zxingcpp
 from PIL import Image
 
+from labelgen.export import CUT_CONTOUR
 from labelgen.production.colour import (
     ArtworkWalker,
     Node,
+    inherited_attribute,
     pdfx_output_intents,
     rgb_in_node,
 )
 
-CUT_CONTOUR = "CutContour"
 BOX_TOLERANCE_PT = 0.01
 FONT_FILE_KEYS = ("/FontFile", "/FontFile2", "/FontFile3")
 MAX_LISTED = 3  # problems named in full in one check's detail; the rest are counted
@@ -193,14 +194,7 @@ def _page_box(page: pikepdf.Object, key: str) -> pikepdf.Object | None:
     """A page box; the MediaBox may be inherited from the page tree, the others may not."""
     if key != "/MediaBox":
         return page.get(key)
-    node: pikepdf.Object | None = page
-    for _ in range(64):
-        if node is None:
-            return None
-        if key in node:
-            return node[key]
-        node = node.get("/Parent")
-    return None
+    return inherited_attribute(page, key)
 
 
 def _box(value: pikepdf.Object | None) -> Box:
