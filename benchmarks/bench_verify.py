@@ -6,7 +6,9 @@ loopback port as a deployment runs it (WORKERS server processes, one render work
 each form is loaded for SECONDS with `wrk` (Debian's package), cycling through the serials so
 that the scans spread as real ones do; without wrk, a bounded Python client does the same,
 slower. The static file, served by the same server, is the ceiling: each line says how far a
-form is from it and from the target. The load generator runs on the same cores as the server.
+form is from it and from the target, and how much CPU the server's processes spent a request
+(steadier than the rate on a shared machine; the database server's is not counted). The load
+generator runs on the same cores as the server.
 
 Usage: benchmarks/bench_verify.py [SECONDS] [CONNECTIONS] [WORKERS] (WORKERS: default one per
 core). Talks to 127.0.0.1 only, and stops by itself.
@@ -58,6 +60,7 @@ class LoadResult:
     requests: int
     errors: int
     tool: str
+    server_cpu_us: float = float("nan")
 
 
 @dataclass
@@ -136,6 +139,35 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit("labelgen serve did not start")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending += children.get(current, [])
+    return tree
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -264,7 +296,13 @@ def run_backend(name: str, seconds: float, connections: int, workers: int) -> di
             form_paths = ["/static/verify.css"] if form == "static" else paths
             # A short warm-up, so that connections, caches and the page template are ready.
             load(port, form_paths, headers, 1.0, connections)
-            results[form] = load(port, form_paths, headers, seconds, connections)
+            # The server's own CPU per request: on a shared machine, steadier than the rate.
+            server = process_tree(process.pid)
+            cpu_before_s = cpu_seconds(server)
+            result = load(port, form_paths, headers, seconds, connections)
+            cpu_s = cpu_seconds(server) - cpu_before_s
+            result.server_cpu_us = cpu_s / max(result.requests, 1) * 1e6
+            results[form] = result
         return results
 
 
@@ -279,6 +317,7 @@ def report(backend: str, results: dict[str, LoadResult]) -> None:
             f"{backend:<11}{form:<8}{result.rate_per_s:>9.0f}{result.p50_ms:>9.1f}"
             f"{result.p99_ms:>9.1f}{result.requests:>10}{result.errors:>8}"
             f"{result.rate_per_s / ceiling_per_s:>10.0%}{result.rate_per_s / TARGET_RATE_PER_S:>9.0%}"
+            f"{result.server_cpu_us:>8.0f}"
             f"  {result.tool} {verdict}"
         )
 
@@ -295,7 +334,7 @@ def main() -> int:
     )
     print(
         f"{'database':<11}{'form':<8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}"
-        f"{'errors':>8}{'/ static':>10}{'/ target':>9}"
+        f"{'errors':>8}{'/ static':>10}{'/ target':>9}{'cpu µs':>8}"
     )
     backends = ["sqlite"] + (["postgresql"] if postgres_answers() else [])
     for backend in backends:

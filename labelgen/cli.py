@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labelgen.errors import LabelgenError, NotCompliantError, SpecError
 from labelgen.files import write_atomically
 from labelgen.templates import bundled_template_ids, load_template
+
+if TYPE_CHECKING:
+    from labelgen.service.settings import Settings
 
 EXIT_OK = 0
 EXIT_NOT_COMPLIANT = 1
@@ -71,12 +75,28 @@ def _build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service and the designer page")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, help="port to listen on (default 8000)")
-    serve.add_argument("--workers", type=int, metavar="N", help="render worker processes (2)")
+    serve.add_argument(
+        "--workers", type=int, metavar="N", help="server processes (default: one per core)"
+    )
+    serve.add_argument(
+        "--render-workers",
+        type=int,
+        metavar="N",
+        help="render worker processes, shared among the server processes (2)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        help="comma-separated addresses or networks of trusted reverse proxies, whose "
+        "X-Forwarded-For names the client (LABELGEN_TRUSTED_PROXIES)",
+    )
     serve.set_defaults(handler=_serve)
 
     # Only argparse is imported here; each registry handler imports what it needs when it runs.
+    from labelgen.production.commands import add_batch_commands
     from labelgen.registry.commands import add_registry_commands, add_verify_command
 
+    add_batch_commands(commands)
     add_registry_commands(commands)
     add_verify_command(commands)
     return parser
@@ -191,13 +211,17 @@ def _templates(arguments: argparse.Namespace) -> int:
 
 def _serve(arguments: argparse.Namespace) -> int:
     # Imported here so the other commands start without loading the web stack.
-    import uvicorn
     from pydantic import ValidationError
 
-    from labelgen.service.app import create_app
     from labelgen.service.settings import Settings
 
-    flags = {"host": arguments.host, "port": arguments.port, "render_workers": arguments.workers}
+    flags = {
+        "host": arguments.host,
+        "port": arguments.port,
+        "workers": arguments.workers,
+        "render_workers": arguments.render_workers,
+        "trusted_proxies": arguments.forwarded_allow_ips,
+    }
     try:
         settings = Settings(**{name: value for name, value in flags.items() if value is not None})
     except ValidationError as error:
@@ -207,16 +231,53 @@ def _serve(arguments: argparse.Namespace) -> int:
         )
         print(f"labelgen: invalid service settings: {problems}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        # On SIGTERM the renders in progress get their whole time limit to finish.
-        timeout_graceful_shutdown=int(settings.render_timeout_s) + 5,
-        server_header=False,
-        proxy_headers=False,
-    )
+    run_server(settings)
     return EXIT_OK
+
+
+def run_server(settings: Settings) -> None:
+    """Serve the app with uvicorn (uvloop and httptools) in `settings.workers` processes.
+
+    One process serves the app built here. Several are started by uvicorn's supervisor, each
+    building its app from LABELGEN_* variables (set here from `settings`), with its share of
+    the render workers; the registry is migrated once first, so that they do not race to.
+    """
+    import uvicorn
+
+    from labelgen.service.app import create_app
+    from labelgen.service.registry import open_registry
+    from labelgen.service.settings import MAX_DEFAULT_WORKERS
+
+    workers = settings.workers or min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS)
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        # On SIGTERM the renders in progress get their whole time limit to finish.
+        "timeout_graceful_shutdown": int(settings.render_timeout_s) + 5,
+        "server_header": False,
+        # An access log would write every scanner's IP address, which the service never keeps.
+        "access_log": False,
+        # Forwarded headers are read by the app, from LABELGEN_TRUSTED_PROXIES only.
+        "proxy_headers": False,
+        "loop": "uvloop" if sys.platform != "win32" else "auto",
+        "http": "httptools",
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    registry, _ = open_registry(settings, None)
+    registry.close()
+    os.environ.update(_worker_environment(settings, workers))
+    uvicorn.run("labelgen.service.app:create_app", factory=True, workers=workers, **options)
+
+
+def _worker_environment(settings: Settings, workers: int) -> dict[str, str]:
+    """The LABELGEN_* variables that give each server process the settings built here."""
+    per_process = math.ceil(settings.render_workers / workers)
+    return {
+        "LABELGEN_RENDER_WORKERS": str(per_process),
+        "LABELGEN_TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+    }
 
 
 def _print_problems(error: SpecError) -> None:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -131,3 +137,61 @@ def test_bad_as_of_date_exits_2() -> None:
     result = run_cli("check", str(EXAMPLE), "--as-of", "28/11/2026")
     assert result.returncode == 2
     assert "YYYY-MM-DD" in result.stderr
+
+
+def test_serve_refuses_a_proxy_that_is_not_an_address() -> None:
+    result = run_cli("serve", "--forwarded-allow-ips", "10.0.0.1,proxy.local")
+    assert result.returncode == 2
+    assert "trusted_proxies" in result.stderr and "'proxy.local'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_runs_several_processes_on_the_embedded_database(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "LABELGEN_DATA_DIR": str(tmp_path)}
+    environment.pop("LABELGEN_DATABASE_URL", None)
+    command = [sys.executable, "-m", "labelgen.cli", "serve", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--render-workers", "1"],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    scans = 12
+    try:
+        wait_for_health(port, server)
+        for _ in range(scans):
+            document = get_json(port, "/01/08936012345674/10/L1/21/NOSUCHSERIAL")
+            assert document["status"] == "unknown"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, errors = server.communicate(timeout=120)
+    assert server.returncode == 0, errors.decode()
+    # Each process wrote the scans it still held when it stopped, into the one SQLite file.
+    with sqlite3.connect(tmp_path / "labelgen.db") as database:
+        keys = [row[0] for row in database.execute("SELECT scanned_key FROM scan_events")]
+    assert keys == ["01/08936012345674/10/L1/21/NOSUCHSERIAL"] * scans
+
+
+def wait_for_health(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "labelgen serve stopped while starting"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("labelgen serve did not start")
+
+
+def get_json(port: int, path: str) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Accept": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        document: dict[str, object] = json.load(response)
+        return document

@@ -203,9 +203,14 @@ def test_a_closed_service_answers_503_with_retry_after() -> None:
     assert after.get("/healthz").status_code == 200
 
 
-def test_serve_refuses_bad_settings_before_starting(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["serve", "--workers", "0"]) == 2
-    assert "render_workers" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("flag", "setting"), [("--workers", "workers"), ("--render-workers", "render_workers")]
+)
+def test_serve_refuses_bad_settings_before_starting(
+    capsys: pytest.CaptureFixture[str], flag: str, setting: str
+) -> None:
+    assert main(["serve", flag, "0"]) == 2
+    assert f"invalid service settings: {setting}:" in capsys.readouterr().err
 
 
 def free_port() -> int:

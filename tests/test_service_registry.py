@@ -19,9 +19,11 @@ import pytest
 from fastapi.testclient import TestClient
 from imaging import decode_codes, open_png
 from service_support import assert_problem, service_settings, spec_document
+from sqlalchemy import text
 
 from labelgen.registry import Registry, RegistrySettings
 from labelgen.registry.lookup import VERIFICATION_STATUSES
+from labelgen.registry.scans import network_hash
 from labelgen.registry.signing import PUBLIC_KEYS_PATH
 from labelgen.registry.testing import (
     BACKENDS,
@@ -81,6 +83,8 @@ def service(
 @pytest.fixture
 def seed(service: Service) -> Seed:
     service.clock.now = START
+    # The scans the last test left buffered are written first, or they could land in this one.
+    service.client.app.state.registry.verifier.flush()  # type: ignore[attr-defined]
     clear_database(service.registry.engine)
     return seed_registry(service.registry)
 
@@ -561,6 +565,59 @@ def test_many_networks_show_the_copy_warning(service: Service, seed: Seed) -> No
     page = service.client.get(url)
     assert "Mã này có thể là bản sao" in page.text
     assert verdict(service, url)["may_be_copy"] is True
+
+
+def recorded_scans(registry: Registry) -> list[tuple[Any, ...]]:
+    with registry.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT serial_id, scanned_key, network_hash, user_agent_family, status "
+                "FROM scan_events ORDER BY id"
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_scans_are_counted_while_buffered_and_written_without_the_address(
+    service: Service, seed: Seed
+) -> None:
+    url = signed_code(service, seed)
+    verifier = service.client.app.state.registry.verifier  # type: ignore[attr-defined]
+    verifier.flush()
+    counts = []
+    for flush_between in (False, True, False):
+        counts.append(verdict(service, url, **{"User-Agent": "Zalo/1.0"})["scan_count"])
+        if flush_between:
+            verifier.flush()
+    assert counts == [1, 2, 3]
+    verifier.flush()
+    rows = recorded_scans(service.registry)
+    assert len(rows) == 3
+    assert {(row[3], row[4]) for row in rows} == {("zalo", "valid")}
+    assert all(seed.serials[0] in row[1] for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("peer", "recorded"),
+    [
+        ("10.1.2.3", "198.51.100.23"),  # a trusted proxy: the client it names
+        ("203.0.113.9", "203.0.113.9"),  # anyone else: the header is ignored
+    ],
+)
+def test_only_a_trusted_proxy_names_the_scanning_client(
+    service: Service, seed: Seed, peer: str, recorded: str
+) -> None:
+    url = signed_code(service, seed)
+    settings = service_settings(render_workers=1, trusted_proxies="10.0.0.0/8")
+    app = create_app(settings, registry=service.registry)
+    with TestClient(app, base_url=BASE_URL, client=(peer, 40000)) as client:
+        forwarded = {**JSON, "X-Forwarded-For": "198.51.100.23"}
+        assert client.get(url, headers=forwarded).json()["status"] == "valid"
+    # The app wrote its buffered scans when it stopped.
+    rows = recorded_scans(service.registry)
+    assert [row[2] for row in rows] == [network_hash(recorded, SALT)]
+    stored = repr(rows)
+    assert peer not in stored and "198.51.100" not in stored
 
 
 def test_the_linkset_has_the_rfc_9264_shape(service: Service, seed: Seed) -> None:

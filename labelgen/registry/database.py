@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ MIGRATION_LOCK_ID = 0x6C6162656C67656E
 # As many connections as the service runs registry calls at once (see labelgen.service).
 SCAN_POOL_SIZE = 8
 SCAN_POOL_OVERFLOW = 8
+# A scan waits no longer than this to connect or for a statement: past it, the answer is
+# "unavailable" (the service runs scans on its event loop, which must not hang on them).
+SCAN_TIMEOUT_S = 2.0
 
 
 def make_engine(database_url: str) -> Engine:
@@ -42,20 +46,26 @@ def make_engine(database_url: str) -> Engine:
     )
 
 
-def make_scan_engine(engine: Engine) -> Engine:
+def make_scan_engine(engine: Engine, *, ping_on_checkout: bool = True) -> Engine:
     """The engine that scans are looked up and recorded through.
 
-    On PostgreSQL a pool of its own whose connections commit each statement as it runs and do
-    not wait for the commit to reach the disk: a scan is worth less than that wait, so after a
-    crash the last few scans may be lost, never a certificate change (those go through the
-    registry's own engine, which commits synchronously). On SQLite the registry's engine itself.
+    On PostgreSQL a pool of its own whose connections commit each statement as it runs, give up
+    after SCAN_TIMEOUT_S, and do not wait for the commit to reach the disk: a scan is worth less
+    than that wait, so after a crash the last few scans may be lost, never a certificate change
+    (those go through the registry's own engine, which commits synchronously). On SQLite the
+    registry's engine itself.
+
+    `ping_on_checkout=False` leaves out the round trip that tests a pooled connection before
+    each use (it doubled a scan's round trips): the caller then invalidates a connection that
+    fails (see labelgen.service.verifier).
     """
     if engine.dialect.name != "postgresql":
         return engine
     scan_engine = create_engine(
         engine.url,
-        pool_pre_ping=True,
+        pool_pre_ping=ping_on_checkout,
         isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": math.ceil(SCAN_TIMEOUT_S)},
         pool_size=SCAN_POOL_SIZE,
         max_overflow=SCAN_POOL_OVERFLOW,
     )
@@ -64,6 +74,7 @@ def make_scan_engine(engine: Engine) -> Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("SET synchronous_commit TO OFF")
+        cursor.execute(f"SET statement_timeout = {int(SCAN_TIMEOUT_S * 1000)}")
         cursor.close()
         dbapi_connection.commit()
 

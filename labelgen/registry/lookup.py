@@ -1,19 +1,27 @@
 """Code lookup: a parsed scan + the database → one status (valid, expired, revoked…) and what the page shows.
 
-This is the hot path of the verification page, so it runs two hand-written SQL statements on the
-database driver's own cursor instead of going through SQLAlchemy: one SELECT that finds
-product, producer, batch, serial, the product's certificates and the serial's scan statistics
-together, and one INSERT of the scan. Building the same queries with SQLAlchemy's ORM cost 4-7
-ms a scan on this project's 2-core machine, almost all of it in Python; even SQLAlchemy's
-thinnest layer (exec_driver_sql) added 0.2 ms a statement.
+This is the hot path of the verification page, so it runs hand-written SQL on the database
+driver's own cursor instead of going through SQLAlchemy: one SELECT that finds product,
+producer, batch, serial, the product's certificates and the serial's scan statistics together,
+and the scan's INSERT. Building the same queries with SQLAlchemy's ORM cost 4-7 ms a scan on
+this project's 2-core machine, almost all of it in Python; even SQLAlchemy's thinnest layer
+(exec_driver_sql) added 0.2 ms a statement.
+
+The INSERT is run at once (`Registry.look_up`), or queued in a ScanBuffer that the service
+writes every fraction of a second in one statement: a scan then costs one SELECT, and a
+committed transaction (a write lock on SQLite, a round trip on PostgreSQL) is shared by a few
+hundred scans. Until they are written, the buffer adds its scans to the statistics the SELECT
+reads, so a serial's count, first scan and copy check stay exact within the process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Literal
 
@@ -26,7 +34,13 @@ from labelgen.registry.records import (
     ProducerRecord,
     ProductRecord,
 )
-from labelgen.registry.scans import COPY_WINDOW_DAYS, may_be_copy, network_hash, user_agent_family
+from labelgen.registry.scans import (
+    COPY_DISTINCT_NETWORKS,
+    COPY_WINDOW_DAYS,
+    may_be_copy,
+    network_hash,
+    user_agent_family,
+)
 from labelgen.registry.signing import PublicKeyEntry, SignatureStatus, UnitClaims
 from labelgen.registry.verify import UnitCode
 
@@ -51,9 +65,20 @@ COPY_CHECK_SCANS = 200
 # verification like a signed one, and the answer's timing does not tell them apart.
 _DUMMY_KEY = Ed25519PrivateKey.from_private_bytes(bytes(32))
 _DUMMY_CLAIMS = UnitClaims("00000000000000", "-", "-")
-_DUMMY_SIGNATURE = _DUMMY_KEY.sign(_DUMMY_CLAIMS.message())
+_DUMMY_MESSAGE = _DUMMY_CLAIMS.message()
+_DUMMY_SIGNATURE = _DUMMY_KEY.sign(_DUMMY_MESSAGE)
+_DUMMY_PUBLIC_KEY = _DUMMY_KEY.public_key()
 # Matches no row: what an unreadable code looks for, so that it runs the same statement.
 _NOTHING = ""
+# A buffer holds at most this many scans (a minute at a thousand scans a second): when the
+# database cannot take them for longer, the oldest are dropped rather than the memory.
+MAX_BUFFERED_SCANS = 60_000
+# Rows of one INSERT (SQLite allows 32,766 parameters a statement, PostgreSQL 65,535).
+SCAN_ROWS_PER_STATEMENT = 500
+# A lookup that overlaps a buffer's commit reads again (see ScanBuffer); after this many tries
+# it keeps its last reading, which may count the scans being written once too often or not.
+CONSISTENT_READ_ATTEMPTS = 3
+COMMIT_WAIT_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -175,15 +200,12 @@ SELECT p.id, p.name, p.gtin, pr.name, pr.address, pr.phone,
          (SELECT 1 FROM scan_events e WHERE e.serial_id = s.id LIMIT :count_cap) counted),
        (SELECT e.scanned_at FROM scan_events e WHERE e.serial_id = s.id
          ORDER BY e.scanned_at LIMIT 1),
-       (SELECT count(DISTINCT recent.network_hash) FROM
-         (SELECT e.network_hash FROM scan_events e
-           WHERE e.serial_id = s.id AND e.scanned_at >= :since
-           ORDER BY e.scanned_at DESC LIMIT :window) recent),
-       (SELECT count(*) FROM
-         (SELECT e.network_hash FROM scan_events e
-           WHERE e.serial_id = s.id AND e.scanned_at >= :since
-           ORDER BY e.scanned_at DESC LIMIT :window) recent
-         WHERE recent.network_hash = :network)
+       (SELECT {join_texts}(seen.network_hash, ',') FROM
+         (SELECT DISTINCT recent.network_hash FROM
+           (SELECT e.network_hash FROM scan_events e
+             WHERE e.serial_id = s.id AND e.scanned_at >= :since
+             ORDER BY e.scanned_at DESC LIMIT :window) recent
+           WHERE recent.network_hash IS NOT NULL LIMIT :networks) seen)
 FROM products p
 JOIN producers pr ON pr.id = p.producer_id
 LEFT JOIN serials s ON s.product_id = p.id AND s.serial = :serial
@@ -199,11 +221,22 @@ _BY_CERTIFICATE = (
 _BATCH_BY_CODE = "b.product_id = p.id AND b.code = :batch"
 # GS1 allows GTIN + serial without the batch: the serial then names its batch.
 _BATCH_OF_SERIAL = "b.id = s.batch_id"
-_INSERT_SCAN_SQL = """
-INSERT INTO scan_events
-  (serial_id, scanned_key, scanned_at, network_hash, user_agent_family, status)
-VALUES (:serial_id, :scanned_key, :scanned_at, :network_hash, :user_agent_family, :status)
+# The copy check needs the distinct networks themselves (to add the buffered scans' to them),
+# not their count; it never needs more than COPY_DISTINCT_NETWORKS of them.
+_JOIN_TEXTS = {"sqlite": "group_concat", "postgresql": "string_agg"}
+_SCAN_COLUMNS = (
+    "serial_id",
+    "scanned_key",
+    "scanned_at",
+    "network_hash",
+    "user_agent_family",
+    "status",
+)
+_INSERT_SCAN_SQL = f"""
+INSERT INTO scan_events ({", ".join(_SCAN_COLUMNS)})
+VALUES ({", ".join(":" + column for column in _SCAN_COLUMNS)})
 """
+_DRIVER_PLACEHOLDERS = {"sqlite": "?", "postgresql": "%s"}
 _NAMED_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -219,10 +252,29 @@ class ScanDatabase:
         self.cursor.execute(_driver_sql(self.dialect, sql), parameters)
         return list(self.cursor.fetchall()) if self.cursor.description else []
 
+    def insert_scans(self, rows: list[dict[str, Any]]) -> None:
+        """Insert scan rows (as `_scan_row` binds them), a few hundred to a statement, in one
+        transaction that is left open: the caller commits (or rolls back)."""
+        # A write transaction from the start on SQLite, so that waiting for another process's
+        # write happens here, before anything is written (see ScanBuffer.flush).
+        self.cursor.execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+        for start in range(0, len(rows), SCAN_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + SCAN_ROWS_PER_STATEMENT]
+            values = [row[column] for row in chunk for column in _SCAN_COLUMNS]
+            self.cursor.execute(_insert_rows_sql(self.dialect, len(chunk)), values)
+
+    def commit(self) -> None:
+        """End the transaction `insert_scans` began."""
+        self.cursor.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.cursor.execute("ROLLBACK")
+
 
 @dataclass(frozen=True)
-class _Unit:
-    """What the SELECT found: product and producer, batch, serial, certificates newest first."""
+class UnitReading:
+    """What a lookup's SELECT found: product and producer, batch, serial, certificates newest
+    first, and the serial's scan statistics (before this scan)."""
 
     product: ProductRecord | None = None
     producer: ProducerRecord | None = None
@@ -232,8 +284,135 @@ class _Unit:
     certificates: tuple[CertificateRecord, ...] = ()
     scan_count: int = 0
     first_scanned_at: dt.datetime | None = None
-    recent_networks: int = 0
-    network_seen: bool = False
+    recent_networks: frozenset[str] = frozenset()
+
+
+def _always(_error: BaseException) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class BufferedScan:
+    """A scan waiting in a ScanBuffer: its row, and what it adds to its serial's statistics."""
+
+    serial_id: int | None
+    scanned_at: dt.datetime
+    network: str | None
+    row: dict[str, Any]
+
+
+class ScanBuffer:
+    """Scans not yet written, written by `flush` in one transaction; thread-safe.
+
+    A lookup reads the database and then adds the buffered scans of its serial. While a flush
+    commits, its scans are in the database and in the buffer at once, or in neither, depending
+    on when the lookup's SELECT ran; so a flush marks its commit, and a lookup that overlaps
+    one (seen by a changed generation number, as in a seqlock) reads again.
+    """
+
+    def __init__(self, max_scans: int = MAX_BUFFERED_SCANS) -> None:
+        self.max_scans = max_scans
+        self.dropped = 0
+        self._changed = threading.Condition()
+        self._flushing = threading.Lock()
+        self._pending: dict[int | None, list[BufferedScan]] = {}
+        self._writing: dict[int | None, list[BufferedScan]] = {}
+        self._count = 0
+        self._generation = 0
+        self._committing = False
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, scan: BufferedScan) -> None:
+        with self._changed:
+            if self._count >= self.max_scans and self._pending:
+                self._drop_oldest()
+            self._pending.setdefault(scan.serial_id, []).append(scan)
+            self._count += 1
+
+    def begin_read(self) -> int:
+        """The generation a lookup starts at; waits (briefly) for a commit in progress."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._committing, timeout=COMMIT_WAIT_S)
+            return -1 if self._committing else self._generation
+
+    def end_read(self, generation: int, serial_id: int | None) -> tuple[UnitReading, bool]:
+        """The buffered statistics of `serial_id` (as a UnitReading to merge), and whether no commit
+        overlapped the read that began at `generation`."""
+        with self._changed:
+            consistent = generation == self._generation and not self._committing
+            scans = [
+                *self._writing.get(serial_id, ()),
+                *self._pending.get(serial_id, ()),
+            ]
+        if serial_id is None or not scans:
+            return UnitReading(), consistent
+        buffered = UnitReading(
+            scan_count=len(scans),
+            first_scanned_at=min(scan.scanned_at for scan in scans),
+            recent_networks=frozenset(scan.network for scan in scans if scan.network is not None),
+        )
+        return buffered, consistent
+
+    def flush(
+        self, database: ScanDatabase, keep_on: Callable[[BaseException], bool] = _always
+    ) -> int:
+        """Write the buffered scans in one transaction; how many. On a failure the error is
+        raised, and the scans stay buffered for the next flush when `keep_on(error)` is true,
+        else they are dropped (rows the database refuses would be refused at every flush)."""
+        with self._flushing:
+            with self._changed:
+                self._writing, self._pending = self._pending, {}
+                rows = [scan.row for scans in self._writing.values() for scan in scans]
+            if not rows:
+                return 0
+            try:
+                database.insert_scans(rows)
+                self._set_committing(True)
+                database.commit()
+            except BaseException as error:
+                _roll_back_quietly(database)
+                if keep_on(error):
+                    self._restore_writing()
+                else:
+                    self.dropped += len(rows)
+                raise
+            finally:
+                self._end_commit()
+            return len(rows)
+
+    def _set_committing(self, committing: bool) -> None:
+        with self._changed:
+            self._committing = committing
+
+    def _end_commit(self) -> None:
+        with self._changed:
+            self._count -= sum(len(scans) for scans in self._writing.values())
+            self._writing = {}
+            self._committing = False
+            self._generation += 1
+            self._changed.notify_all()
+
+    def _restore_writing(self) -> None:
+        with self._changed:
+            for serial_id, scans in self._writing.items():
+                self._pending[serial_id] = scans + self._pending.get(serial_id, [])
+            self._writing = {}
+
+    def _drop_oldest(self) -> None:
+        serial_id, scans = min(self._pending.items(), key=lambda item: item[1][0].scanned_at)
+        scans.pop(0)
+        if not scans:
+            del self._pending[serial_id]
+        self._count -= 1
+        self.dropped += 1
+
+
+def _roll_back_quietly(database: ScanDatabase) -> None:
+    # The connection may be gone with the error that brought us here, which is the one to raise.
+    with contextlib.suppress(Exception):
+        database.rollback()
 
 
 def look_up_code(
@@ -246,43 +425,105 @@ def look_up_code(
     client_address: str | None,
     user_agent: str | None,
     scan_salt: bytes,
+    buffer: ScanBuffer | None = None,
 ) -> Verification:
     """Verify a parsed code (None when unreadable) and record the scan, keeping no raw IP.
 
     The work done does not depend on whether the code is known: one signature check, the same
-    SELECT and one INSERT, so an unknown serial is answered as fast as a real one and timing
-    does not help anyone guess serials. The caller commits (see Registry.look_up).
+    SELECT and one INSERT (or one buffered scan), so an unknown serial is answered as fast as a
+    real one and timing does not help anyone guess serials. Without a `buffer` the INSERT runs
+    here and the caller commits (see Registry.look_up); with one, the scan joins the buffer.
     """
+    reading = read_unit(database, code, now, buffer)
+    verification, scan = judge_scan(
+        code,
+        reading,
+        keys=keys,
+        now=now,
+        today=today,
+        client_address=client_address,
+        user_agent=user_agent,
+        scan_salt=scan_salt,
+        dialect=database.dialect,
+    )
+    if buffer is None:
+        database.run(_INSERT_SCAN_SQL, scan.row)
+    else:
+        buffer.add(scan)
+    return verification
+
+
+def read_unit(
+    database: ScanDatabase,
+    code: UnitCode | None,
+    now: dt.datetime,
+    buffer: ScanBuffer | None = None,
+) -> UnitReading:
+    """What the registry holds on a code, in one SELECT (run even for an unreadable code, so
+    that every answer costs the same), with the scans `buffer` holds added to the serial's
+    statistics: the part of a lookup that waits for the database."""
+    if buffer is None:
+        return _find_unit(database, code, now)
+    for _ in range(CONSISTENT_READ_ATTEMPTS):
+        generation = buffer.begin_read()
+        reading = _find_unit(database, code, now)
+        buffered, consistent = buffer.end_read(generation, reading.serial_id)
+        if consistent:
+            break
+    first_times = [at for at in (reading.first_scanned_at, buffered.first_scanned_at) if at]
+    return replace(
+        reading,
+        scan_count=reading.scan_count + buffered.scan_count,
+        first_scanned_at=min(first_times, default=None),
+        recent_networks=reading.recent_networks | buffered.recent_networks,
+    )
+
+
+def judge_scan(
+    code: UnitCode | None,
+    reading: UnitReading,
+    *,
+    keys: Mapping[str, PublicKeyEntry],
+    now: dt.datetime,
+    today: dt.date,
+    client_address: str | None,
+    user_agent: str | None,
+    scan_salt: bytes,
+    dialect: str,
+) -> tuple[Verification, BufferedScan]:
+    """The verdict on a code from what `read_unit` found, and the scan to record (keeping only
+    the salted hash of the client's network): the part of a lookup that only computes."""
     signature_status = _check_signature(keys, code)
     network = network_hash(client_address, scan_salt)
-    unit = _find_unit(database, code, network, now)
-    certificate = _cited_certificate(unit, code)
-    found = _unit_found(unit, code)
+    certificate = _cited_certificate(reading, code)
+    found = _unit_found(reading, code)
     status = _decide_status(signature_status, found, certificate, today)
     shows_registry_data = found and status != "invalid-signature"
-    serial_id = unit.serial_id if shows_registry_data else None
-    _record_scan(database, code, serial_id, now, network, user_agent, status)
-    if not shows_registry_data or unit.product is None:
-        return Verification(status, now, code, signature_status)
-    return _verification(status, now, code, signature_status, unit, certificate, network, today)
+    serial_id = reading.serial_id if shows_registry_data else None
+    row = _scan_row(dialect, code, serial_id, now, network, user_agent, status)
+    scan = BufferedScan(serial_id, now, network, row)
+    if not shows_registry_data or reading.product is None:
+        return Verification(status, now, code, signature_status), scan
+    verification = _verification(
+        status, now, code, signature_status, reading, certificate, network, today
+    )
+    return verification, scan
 
 
 def _check_signature(keys: Mapping[str, PublicKeyEntry], code: UnitCode | None) -> SignatureStatus:
     claims = code.claims() if code is not None else None
     if claims is None or code is None or not code.signature:
-        _DUMMY_KEY.public_key().verify(_DUMMY_SIGNATURE, _DUMMY_CLAIMS.message())
+        _DUMMY_PUBLIC_KEY.verify(_DUMMY_SIGNATURE, _DUMMY_MESSAGE)
         return "unsigned"
     return signing.verify_claims(claims, code.signature, keys)
 
 
-def _find_unit(
-    database: ScanDatabase, code: UnitCode | None, network: str | None, now: dt.datetime
-) -> _Unit:
+def _find_unit(database: ScanDatabase, code: UnitCode | None, now: dt.datetime) -> UnitReading:
     """Everything about a code in one SELECT (run even for an unreadable code, so that every
     answer costs the same)."""
     by_certificate = code is not None and code.gtin14 is None
     with_batch = code is None or code.batch is not None
-    sql = _unit_sql(by_certificate, with_batch)
+    sql = _unit_sql(database.dialect, by_certificate, with_batch)
     since = now - dt.timedelta(days=COPY_WINDOW_DAYS)
     parameters = {
         "gtin": code.gtin14 if code is not None and code.gtin14 else _NOTHING,
@@ -290,17 +531,17 @@ def _find_unit(
         "batch": (code.batch if code is not None else None) or _NOTHING,
         "serial": (code.serial if code is not None else None) or _NOTHING,
         "since": _bind_time(database.dialect, since),
-        "network": network or _NOTHING,
         "count_cap": SCAN_COUNT_CAP,
         "window": COPY_CHECK_SCANS,
+        "networks": COPY_DISTINCT_NETWORKS,
     }
     rows = database.run(sql, parameters)
     if not rows:
-        return _Unit()
+        return UnitReading()
     return _unit_from_rows(rows)
 
 
-def _unit_from_rows(rows: Any) -> _Unit:
+def _unit_from_rows(rows: Any) -> UnitReading:
     first = rows[0]
     producer = ProducerRecord(first[3], first[4], first[5])
     product = ProductRecord(first[0], first[1], first[2], producer.name)
@@ -325,7 +566,7 @@ def _unit_from_rows(rows: Any) -> _Unit:
         for row in rows
         if row[12] is not None
     )
-    return _Unit(
+    return UnitReading(
         product=product,
         producer=producer,
         batch=batch,
@@ -334,37 +575,45 @@ def _unit_from_rows(rows: Any) -> _Unit:
         certificates=certificates,
         scan_count=int(first[22] or 0),
         first_scanned_at=_as_time(first[23]),
-        recent_networks=int(first[24] or 0),
-        network_seen=bool(first[25]),
+        recent_networks=frozenset(first[24].split(",")) if first[24] else frozenset(),
     )
 
 
-def _record_scan(
-    database: ScanDatabase,
+def _scan_row(
+    dialect: str,
     code: UnitCode | None,
     serial_id: int | None,
     now: dt.datetime,
     network: str | None,
     user_agent: str | None,
     status: VerificationStatus,
-) -> None:
-    parameters = {
+) -> dict[str, Any]:
+    """The scan_events row of one scan, bound for the database's driver."""
+    return {
         "serial_id": serial_id,
         "scanned_key": (code.key if code else "unreadable")[:SCANNED_KEY_MAX_CHARS],
-        "scanned_at": _bind_time(database.dialect, now),
+        "scanned_at": _bind_time(dialect, now),
         "network_hash": network,
         "user_agent_family": user_agent_family(user_agent),
         "status": status,
     }
-    database.run(_INSERT_SCAN_SQL, parameters)
 
 
 @cache
-def _unit_sql(by_certificate: bool, with_batch: bool) -> str:
+def _unit_sql(dialect: str, by_certificate: bool, with_batch: bool) -> str:
     return _UNIT_SQL.format(
         product_match=_BY_CERTIFICATE if by_certificate else _BY_GTIN,
         batch_join=_BATCH_BY_CODE if with_batch else _BATCH_OF_SERIAL,
+        join_texts=_JOIN_TEXTS[dialect],
     )
+
+
+def _insert_rows_sql(dialect: str, row_count: int) -> str:
+    """A multi-row INSERT of `row_count` scans with the driver's positional placeholders."""
+    placeholder = _DRIVER_PLACEHOLDERS[dialect]
+    row = "(" + ", ".join([placeholder] * len(_SCAN_COLUMNS)) + ")"
+    columns = ", ".join(_SCAN_COLUMNS)
+    return f"INSERT INTO scan_events ({columns}) VALUES " + ", ".join([row] * row_count)
 
 
 @cache
@@ -411,7 +660,7 @@ def _required_time(value: Any) -> dt.datetime:
     return moment
 
 
-def _cited_certificate(unit: _Unit, code: UnitCode | None) -> CertificateRecord | None:
+def _cited_certificate(unit: UnitReading, code: UnitCode | None) -> CertificateRecord | None:
     """The certificate the code cites when it is the product's, else the product's latest."""
     cited = code.certificate_no or code.certificate_path if code else None
     for certificate in unit.certificates:
@@ -420,7 +669,7 @@ def _cited_certificate(unit: _Unit, code: UnitCode | None) -> CertificateRecord 
     return unit.certificates[0] if unit.certificates else None
 
 
-def _unit_found(unit: _Unit, code: UnitCode | None) -> bool:
+def _unit_found(unit: UnitReading, code: UnitCode | None) -> bool:
     if code is None or unit.product is None:
         return False
     if code.serial is None:
@@ -456,7 +705,7 @@ def _verification(
     now: dt.datetime,
     code: UnitCode | None,
     signature_status: SignatureStatus,
-    unit: _Unit,
+    unit: UnitReading,
     certificate: CertificateRecord | None,
     network: str | None,
     today: dt.date,
@@ -464,7 +713,7 @@ def _verification(
     """The verdict with the registry's data; the scan statistics include this scan."""
     batch = unit.batch
     has_serial = unit.serial_id is not None
-    new_network = network is not None and not unit.network_seen
+    networks = unit.recent_networks | {network} if network is not None else unit.recent_networks
     first_at = unit.first_scanned_at or now
     return Verification(
         status=status,
@@ -479,7 +728,7 @@ def _verification(
         label_matches_registry=_label_matches(code, certificate),
         first_verified_at=min(first_at, now) if has_serial else None,
         scan_count=min(unit.scan_count + 1, SCAN_COUNT_CAP) if has_serial else 0,
-        may_be_copy=has_serial and may_be_copy(unit.recent_networks + new_network),
+        may_be_copy=has_serial and may_be_copy(len(networks)),
     )
 
 

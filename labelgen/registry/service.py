@@ -170,7 +170,7 @@ class Registry:
             if producer is not None:
                 producer_row = self._producer_for_key(session, producer, address, phone)
             row, secret = apikeys.create_api_key(
-                session, role, producer_row.id if producer_row else None, self._now(), description
+                session, role, producer_row.id if producer_row else None, self.now(), description
             )
             session.flush()
             return NewApiKey(row.key_id, role, producer_row.name if producer_row else None, secret)
@@ -182,7 +182,7 @@ class Registry:
             if row is None:
                 raise NotFoundError(f"key_id: no API key {key_id!r}")
             if row.revoked_at is None:
-                row.revoked_at = self._now()
+                row.revoked_at = self.now()
 
     def authenticate(self, presented: str | None) -> Principal:
         """The caller behind an `Authorization: Bearer …` secret; AuthenticationError if none."""
@@ -198,7 +198,7 @@ class Registry:
         _require_role(principal, "issuer", "register certificates")
         assert principal is not None
         _require_certified_stars(request.stars, "stars")
-        now = self._now()
+        now = self.now()
         with self._transaction() as session:
             if session.scalar(
                 select(Certificate.id).where(Certificate.certificate_no == request.certificate_no)
@@ -315,7 +315,7 @@ class Registry:
                 if existing is not None:
                     return product_record(existing)
             product = Product(
-                producer_id=producer_id, name=request.name, gtin=gtin14, created_at=self._now()
+                producer_id=producer_id, name=request.name, gtin=gtin14, created_at=self.now()
             )
             session.add(product)
             session.flush()
@@ -356,7 +356,7 @@ class Registry:
                 code=request.code,
                 manufactured_on=request.manufactured_on,
                 expires_on=request.expires_on,
-                created_at=self._now(),
+                created_at=self.now(),
             )
             session.add(batch)
             session.flush()
@@ -499,8 +499,8 @@ class Registry:
             code: UnitCode | None = parse_unit_url(url)
         except CodeError:
             code = None
-        keys = self._published_keys()
-        now = self._now()
+        keys = self.published_keys()
+        now = self.now()
         with self._scan_lock, self._scan_database() as database:
             return look_up_code(
                 database,
@@ -519,7 +519,7 @@ class Registry:
         """A new signing key that signs from now on; older active keys keep verifying."""
         with self._transaction() as session:
             key = signing.rotate_signing_key(
-                session, self.settings.key_dir, self._now(), self.settings.key_passphrase
+                session, self.settings.key_dir, self.now(), self.settings.key_passphrase
             )
         self._published_keys_cache = None
         return key
@@ -527,7 +527,7 @@ class Registry:
     def retire_signing_key(self, kid: str) -> None:
         """Stop a key from verifying (codes signed with it answer `invalid-signature`)."""
         with self._transaction() as session:
-            signing.retire_signing_key(session, self.settings.key_dir, kid, self._now())
+            signing.retire_signing_key(session, self.settings.key_dir, kid, self.now())
         self._published_keys_cache = None
 
     def list_signing_keys(self) -> list[SigningKeyInfo]:
@@ -546,11 +546,12 @@ class Registry:
         with self._sessions() as session, session.begin():
             yield session
 
-    def _now(self) -> dt.datetime:
+    def now(self) -> dt.datetime:
+        """The registry's clock (a test's own, or the real one), in UTC."""
         return self._clock().astimezone(dt.UTC)
 
     def _today(self) -> dt.date:
-        return self._now().astimezone(VIETNAM_TIME).date()
+        return self.now().astimezone(VIETNAM_TIME).date()
 
     @contextmanager
     def _scan_database(self) -> Iterator[ScanDatabase]:
@@ -571,7 +572,8 @@ class Registry:
         finally:
             connection.close()
 
-    def _published_keys(self) -> Mapping[str, PublicKeyEntry]:
+    def published_keys(self) -> Mapping[str, PublicKeyEntry]:
+        """The signing keys' public halves and status, read again at most every few seconds."""
         cached = self._published_keys_cache
         read_at = time.monotonic()
         if cached is not None and read_at - cached[0] < PUBLISHED_KEYS_CACHE_S:
@@ -594,7 +596,7 @@ class Registry:
     ) -> CertificateRecord:
         _require_role(principal, "issuer", f"{action.removesuffix('d')} certificates")
         assert principal is not None
-        now = self._now()
+        now = self.now()
         with self._transaction() as session:
             certificate = _certificate_by_no(session, certificate_no, for_update=True)
             before = history.certificate_state(certificate)
@@ -639,7 +641,7 @@ class Registry:
             raise RegistryInputError(
                 [Problem("address", f"is required to register the new producer {name!r}")]
             )
-        producer = Producer(name=name, address=_nfc(address), phone=phone, created_at=self._now())
+        producer = Producer(name=name, address=_nfc(address), phone=phone, created_at=self.now())
         session.add(producer)
         session.flush()
         return producer
@@ -649,7 +651,7 @@ class Registry:
         producer = session.scalar(select(Producer).where(Producer.name == given.name))
         if producer is None:
             producer = Producer(
-                name=given.name, address=given.address, phone=given.phone, created_at=self._now()
+                name=given.name, address=given.address, phone=given.phone, created_at=self.now()
             )
             session.add(producer)
             session.flush()
@@ -675,7 +677,7 @@ class Registry:
                 producer_id=producer.id,
                 name=given.name,
                 gtin=to_gtin14(given.gtin) if given.gtin else None,
-                created_at=self._now(),
+                created_at=self.now(),
             )
             session.add(product)
             session.flush()
@@ -684,7 +686,7 @@ class Registry:
     def _allocate_once(
         self, producer_id: int, product: str | int, batch_code: str, request: AllocationInput
     ) -> SerialAllocationRecord:
-        now = self._now()
+        now = self.now()
         with self._transaction() as session:
             batch = _own_batch(session, producer_id, product, batch_code)
             if request.request_id is not None:

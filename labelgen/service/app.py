@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from labelgen.service import pages
 from labelgen.service.headers import SecurityHeadersMiddleware
@@ -26,10 +27,13 @@ from labelgen.service.routers import (
     labels,
     problems,
     products,
+    runs,
     templates,
     verification,
 )
+from labelgen.service.routers.verification import VerdictFastPath
 from labelgen.service.settings import Settings
+from labelgen.service.verifier import Verifier
 
 if TYPE_CHECKING:
     from labelgen.registry.service import Registry
@@ -59,7 +63,9 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened, owned = await run_in_threadpool(open_registry, settings, registry)
-        app.state.registry = RegistryAccess(opened, settings.registry_threads)
+        verifier = Verifier(opened)
+        verifier.start()
+        app.state.registry = RegistryAccess(opened, settings.registry_threads, verifier)
         # A fresh pool for each run of the app: a server (or a test) may start it again.
         pool = RenderPool(settings)
         app.state.pool = pool
@@ -71,6 +77,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             # lets the requests in progress finish): the pool then lets its renders finish too.
             await run_in_threadpool(pool.close)
             app.state.registry = None
+            # The scans still buffered are written before the registry closes.
+            await run_in_threadpool(verifier.close)
             if owned:
                 await run_in_threadpool(opened.close)
 
@@ -97,8 +105,15 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.registry = None
     install_problem_handlers(app)
     # The last added runs first: the headers wrap every answer, the 413 included.
+    # Scans are answered here, inside the body limit and the security headers but in front of
+    # the routing (see VerdictFastPath); the route under it documents them and answers the rest.
+    app.add_middleware(VerdictFastPath)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
+    if settings.trusted_proxies:
+        # First of all, so that everything after it (a scan's network hash above all) sees the
+        # client the proxy reports; from any other peer, the headers are ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     # The scanned codes' URLs first: routes are matched in order, and they are the busiest.
     for router in (
         verification.router,
@@ -112,6 +127,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         docs.router,
     ):
         app.include_router(router)
+    app.include_router(runs.router)
     app.include_router(pages.router)
     app.openapi = partial(build_openapi, app)  # type: ignore[method-assign]
     return app

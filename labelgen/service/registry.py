@@ -24,16 +24,18 @@ from labelgen.errors import (
 from labelgen.registry.apikeys import Principal, Role
 from labelgen.registry.service import Registry
 from labelgen.service.settings import Settings
+from labelgen.service.verifier import Verifier
 
 T = TypeVar("T")
 BEARER_PREFIX = "bearer "
 
 
 class RegistryAccess:
-    """The app's registry and the thread limit its calls run under."""
+    """The app's registry, its verifier of scanned codes and the thread limit their calls run under."""
 
-    def __init__(self, registry: Registry, threads: int) -> None:
+    def __init__(self, registry: Registry, threads: int, verifier: Verifier) -> None:
         self.registry = registry
+        self.verifier = verifier
         self._limiter = anyio.CapacityLimiter(threads)
 
     async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

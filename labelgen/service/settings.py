@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, SecretStr, StringConstraints
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, StringConstraints, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from labelgen.logos import DEFAULT_MAX_PIXELS
 from labelgen.traceability import DEFAULT_BASE_URL
 
 if TYPE_CHECKING:
     from labelgen.registry.settings import RegistrySettings
+
+# The default number of server processes is one per core, up to this many.
+MAX_DEFAULT_WORKERS = 8
 
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/[!-~]*)?$")]
 
@@ -38,7 +42,20 @@ class Settings(BaseSettings):
         description="larger request bodies are answered 413 before they are read",
     )
     max_logo_pixels: int = Field(default=DEFAULT_MAX_PIXELS, ge=10_000, le=100_000_000)
-    render_workers: int = Field(default=2, ge=1, le=64, description="render worker processes")
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="server processes of `labelgen serve` (default: one per core, at most "
+        "MAX_DEFAULT_WORKERS); each has its own render workers and registry connections",
+    )
+    render_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="render worker processes (`labelgen serve` shares them among its server "
+        "processes, at least one each)",
+    )
     render_timeout_s: float = Field(
         default=20.0, gt=0, le=600, description="a render running longer is stopped (504)"
     )
@@ -88,6 +105,35 @@ class Settings(BaseSettings):
         le=64,
         description="registry calls (database work) run at once, off the event loop",
     )
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="addresses or networks (comma-separated) of the reverse proxies in front "
+        "of the service: from these peers only, X-Forwarded-For names the client (whose "
+        "network is what a scan records, hashed) and X-Forwarded-Proto the scheme; '*' "
+        "trusts every peer, for a service that only a proxy can reach",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Each an address or a network (host bits cleared), or only '*'."""
+        if "*" in value:
+            return ("*",)
+        checked = []
+        for item in value:
+            try:
+                network = ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+            checked.append(str(network) if "/" in item else str(network.network_address))
+        return tuple(checked)
 
     def registry_settings(self) -> RegistrySettings:
         """The registry's settings: these values where given, else the LABELGEN_* defaults."""

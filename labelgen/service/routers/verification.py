@@ -9,32 +9,41 @@ Every verdict is answered 200, unknown and forged codes included: the verdict is
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import URL
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from labelgen.errors import CodeError, NotFoundError
+from labelgen.errors import CodeError, LabelgenError, NotFoundError
 from labelgen.registry.lookup import verification_document
-from labelgen.registry.service import Registry
 from labelgen.registry.signing import PUBLIC_KEYS_PATH
 from labelgen.registry.verify import parse_unit_url
 from labelgen.service.models import VerificationAnswer
 from labelgen.service.openapi import problem_responses
-from labelgen.service.problems import NOT_REGISTERED, REGISTRY_UNAVAILABLE
-from labelgen.service.registry import RegistryDep
+from labelgen.service.problems import (
+    NOT_REGISTERED,
+    REGISTRY_UNAVAILABLE,
+    labelgen_error_response,
+)
+from labelgen.service.registry import RegistryAccess, RegistryDep
 from labelgen.service.verification import (
     LINKSET_MEDIA_TYPE,
     VERIFY_CSP,
+    AnswerForm,
     answer_form,
     linkset_document,
     linkset_header,
     page_language,
     render_page,
 )
+from labelgen.service.verifier import parse_code
 
 router = APIRouter(tags=["verification"])
 
+# The paths of scanned codes: GS1 Digital Link, and labelgen's own for products without a GTIN.
+CODE_PATH_PREFIXES = ("/01/", "/ocop/")
 # A verdict is live (a revocation shows at the next scan) and each answer counts a scan.
 VERDICT_HEADERS = {"Cache-Control": "no-store", "Vary": "Accept, Accept-Language"}
 # Keys change rarely (rotation, retirement) and offline tools fetch them in bulk.
@@ -94,34 +103,33 @@ async def public_keys(access: RegistryDep) -> JSONResponse:
 
 
 async def _answer(request: Request, access: RegistryDep) -> Response:
-    url = scanned_url(request)
+    url = scanned_url(request.scope)
     query = request.query_params
     form = answer_form(request.headers.get("accept"), query.get("linkType"))
     language = page_language(query.get("lang"), request.headers.get("accept-language"))
     if form == "linkset":
         return _linkset(url, language)
-    # One trip to a thread for the lookup and the page together: each trip costs about as much
-    # as rendering the page.
-    return await access.call(
-        _verdict,
-        access.registry,
-        url,
-        form,
-        language,
-        request.client.host if request.client else None,
-        request.headers.get("user-agent"),
+    client_address = request.client.host if request.client else None
+    return await answer_verdict(
+        access, url, form, language, client_address, request.headers.get("user-agent")
     )
 
 
-def _verdict(
-    registry: Registry,
+async def answer_verdict(
+    access: RegistryAccess,
     url: str,
-    form: str,
+    form: AnswerForm,
     language: str,
     client_address: str | None,
     user_agent: str | None,
 ) -> Response:
-    verification = registry.look_up(url, client_address=client_address, user_agent=user_agent)
+    """The page or JSON answer to a scanned URL (not the linkset); records the scan."""
+    verifier = access.verifier
+    code = parse_code(url)
+    now = verifier.now()
+    # On the event loop, not in a thread: see labelgen.service.verifier.
+    reading = verifier.read(code, now)
+    verification = verifier.judge(code, reading, now, client_address, user_agent)
     headers = {**VERDICT_HEADERS, "Link": linkset_header(url)}
     if form == "json":
         return JSONResponse(verification_document(verification), headers=headers)
@@ -130,16 +138,73 @@ def _verdict(
     return HTMLResponse(html, headers=headers)
 
 
-def scanned_url(request: Request) -> str:
+def scanned_url(scope: Scope) -> str:
     """The URL as the client sent it, still percent-encoded (as the QR code holds it), and
     ASCII whatever it held, since it goes into a header."""
-    scope = request.scope
     path = scope.get("raw_path") or scope["path"].encode("utf-8")
     query = scope.get("query_string", b"")
-    url = f"{request.url.scheme}://{request.url.netloc}{path.decode('latin-1')}"
+    origin = URL(scope=scope)
+    url = f"{origin.scheme}://{origin.netloc}{path.decode('latin-1')}"
     if query:
         url += "?" + query.decode("latin-1")
     return quote(url, safe=URL_SAFE_CHARS)
+
+
+class VerdictFastPath:
+    """ASGI middleware that answers the scanned URL's page and JSON before FastAPI's routing.
+
+    A scan is the service's busiest request, and measured here FastAPI's routing, dependency
+    injection and request parsing cost about as much CPU as the lookup itself. This answers
+    exactly as the route does (it calls the same `answer_verdict`), reading only the headers it
+    needs from the ASGI scope. Everything else goes on to the app: another path or method, the
+    linkset, a registry not open yet (answered 503 there).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        access = self._access(scope)
+        if access is None:
+            await self.app(scope, receive, send)
+            return
+        accept = accept_language = user_agent = None
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value.decode("latin-1")
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
+            elif name == b"user-agent":
+                user_agent = value.decode("latin-1")
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        form = answer_form(accept, query.get("linkType"))
+        if form == "linkset":
+            await self.app(scope, receive, send)
+            return
+        language = page_language(query.get("lang"), accept_language)
+        client = scope.get("client")
+        try:
+            response = await answer_verdict(
+                access,
+                scanned_url(scope),
+                form,
+                language,
+                client[0] if client else None,
+                user_agent,
+            )
+        except LabelgenError as error:
+            response = labelgen_error_response(error)
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _access(scope: Scope) -> RegistryAccess | None:
+        """The app's registry when this request is a scan to answer here, else None."""
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        if not scope["path"].startswith(CODE_PATH_PREFIXES):
+            return None
+        access: RegistryAccess | None = getattr(scope["app"].state, "registry", None)
+        return access
 
 
 def _linkset(url: str, language: str) -> JSONResponse:
