@@ -878,7 +878,10 @@ def _insert_new_serials(session: Session, rows: list[dict[str, Any]]) -> list[st
         statement = sqlite.insert(Serial).on_conflict_do_nothing()
     else:  # pragma: no cover - make_engine accepts only the two
         statement = insert(Serial)
-    result = session.execute(statement.values(rows).returning(Serial.serial))
+    # Parameters apart from the statement (executemany): SQLAlchemy compiles the statement once
+    # and batches the rows itself, where `.values(rows)` compiled 1,000 rows of VALUES afresh
+    # for every chunk (a third of a 10,000-serial allocation went into compiling).
+    result = session.execute(statement.returning(Serial.serial), rows)
     return list(result.scalars())
 
 
