@@ -22,7 +22,7 @@ from service_support import service_settings
 
 from labelgen.errors import BatchError
 from labelgen.production import run as run_module
-from labelgen.production.imposition import ImpositionOptions, load_presets
+from labelgen.production.imposition import ImpositionOptions, impose, load_presets
 from labelgen.production.run import Progress, RunRequest, run_batch
 from labelgen.production.serials import read_manifest, read_serial_file, registry_allocator
 from labelgen.registry import Registry, RegistrySettings
@@ -330,3 +330,26 @@ def test_serial_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     path.write_bytes(unicodedata.normalize("NFD", "ghi chú,serial\nHũ,A1\n").encode("cp1258"))
     with pytest.raises(BatchError, match="is not UTF-8"):
         read_serial_file(path)
+
+
+def test_a_long_job_name_is_made_smaller_to_stay_inside_the_margin(tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path)
+    write_serials(tmp_path / "serials.csv", 2)
+    job_name = "Hợp tác xã Nông nghiệp Sen Tháp Mười — đơn hàng tem hũ " * 6
+    request = request_for(
+        spec_path, tmp_path / "run.pdf", serials_file=tmp_path / "serials.csv", job_name=job_name
+    )
+    result = run_batch(request)
+    manifest = load_template("ocop-classic").manifest
+    imposition = impose(manifest.width_mm, manifest.height_mm, manifest.bleed_mm, request.sheet)
+    dpi = 150
+    page = rasterise_page(result.output, 1, dpi).convert("L")
+    px_per_mm = dpi / 25.4
+    slug_top = round((imposition.slug_y_mm - 3) * px_per_mm)
+    slug_bottom = round((imposition.slug_y_mm + 1) * px_per_mm)
+    slug_end = round((imposition.slug_x_mm + imposition.slug_width_mm) * px_per_mm) + 2
+    slug_start = round(imposition.slug_x_mm * px_per_mm)
+    inside = page.crop((slug_start, slug_top, slug_end, slug_bottom))
+    beyond = page.crop((slug_end, slug_top, page.width, slug_bottom))
+    assert inside.getextrema()[0] < 128  # the slug is there…
+    assert beyond.getextrema()[0] == 255  # …and nothing of it past its room

@@ -32,7 +32,6 @@ CUT_COLOUR_SPACE_NAME = "CSCut"
 REGISTRATION_COLOUR_SPACE_NAME = "CSReg"
 OVERPRINT_STATE_NAME = "GSCut"
 HAIRLINE_PT = 0.25  # the thinnest line print shops accept (REGULATIONS §7)
-SLUG_SIZE_PT = 6.0
 
 
 @dataclass(frozen=True)
@@ -211,9 +210,16 @@ def _crop_mark_operators(imposition: Imposition, sheet_height_pt: float) -> str:
 def _slug_operators(
     plan: SheetPlan, slug: str, sheet_height_pt: float
 ) -> tuple[str, frozenset[int]]:
+    """The slug line in black at the imposition's place, made smaller when a long job name would
+    run past its room; none on a sheet with no room for it (a pre-cut sheet edge to edge)."""
     imposition = plan.imposition
+    room_pt = imposition.slug_width_mm * PT_PER_MM
+    if room_pt <= 0:
+        return "", frozenset()
     face = text_face(plan.label.family)
+    size_pt = imposition.slug_font_size_pt
+    size_pt = min(size_pt, size_pt * room_pt / text_width_pt(face, slug, size_pt))
     x_pt = imposition.slug_x_mm * PT_PER_MM
     baseline_pt = sheet_height_pt - imposition.slug_y_mm * PT_PER_MM
-    placed = place_text(face, slug, SLUG_SIZE_PT, x_pt, baseline_pt)
+    placed = place_text(face, slug, size_pt, x_pt, baseline_pt)
     return f"q {plan.inks.black} {placed.operators} Q", placed.glyph_ids
