@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders every example spec to out/ as SVG, PNG and PDF. A spec that is not compliant is
 # refused by `labelgen render`; its report is shown once and it is rendered as a marked draft.
+# Then a small print run: the serials of examples/serials.csv on SRA3 sheets in CMYK.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p out
@@ -22,4 +23,7 @@ for spec in examples/*.yaml; do
     .venv/bin/labelgen render "$spec" -o "out/$name$suffix.$format" "${draft[@]}" || status=1
   done
 done
+rm -f out/hat-sen-say-run.*  # a new run each time (a run never reuses an earlier run's files)
+.venv/bin/labelgen batch examples/hat-sen-say.yaml --serials examples/serials.csv \
+  --sheet SRA3 --cmyk -o out/hat-sen-say-run.pdf || status=1
 exit $status

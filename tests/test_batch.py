@@ -353,3 +353,10 @@ def test_a_long_job_name_is_made_smaller_to_stay_inside_the_margin(tmp_path: Pat
     beyond = page.crop((slug_end, slug_top, page.width, slug_bottom))
     assert inside.getextrema()[0] < 128  # the slug is there…
     assert beyond.getextrema()[0] == 255  # …and nothing of it past its room
+
+
+def test_the_example_serials_are_read_from_their_serial_column() -> None:
+    # A spreadsheet export: BOM, a running number first, Vietnamese notes after.
+    serials = read_serial_file(EXAMPLES / "serials.csv")
+    assert len(serials) == 48
+    assert all(len(serial) == 16 and serial.isalnum() for serial in serials)
