@@ -12,6 +12,7 @@ hundreds of megabytes for every sampled page and pass each raster through a pipe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -113,18 +114,22 @@ def preflight_pdf(
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
         return PreflightReport((Check("not encrypted", False, "the file needs a password"),))
-    with pdf:
-        checks = [_encryption_check(pdf)]
-        checks.extend(_page_checks(pdf, cmyk))
-        if cmyk:
-            checks.append(_output_intent_check(pdf))
+    with pdf, ThreadPoolExecutor(max_workers=1) as decoder:
         page_count = len(pdf.pages)
         media_boxes = {
             index: _normalised(_box(_page_box(pdf.pages[index].obj, "/MediaBox")))
             for index in expected_codes
             if 0 <= index < page_count
         }
-    checks.extend(_code_checks(path, expected_codes, dpi, label_boxes_pt or {}, media_boxes))
+        # Rasterising and decoding happen in C and let the structure checks run meanwhile.
+        code_checks = decoder.submit(
+            _code_checks, path, expected_codes, dpi, label_boxes_pt or {}, media_boxes
+        )
+        checks = [_encryption_check(pdf)]
+        checks.extend(_page_checks(pdf, cmyk))
+        if cmyk:
+            checks.append(_output_intent_check(pdf))
+        checks.extend(code_checks.result())
     return PreflightReport(tuple(checks))
 
 
