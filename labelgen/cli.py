@@ -35,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except NotCompliantError as error:
         print(format_report(error.report), file=sys.stderr)
-        print("labelgen: nothing written; fix the errors or render with --draft", file=sys.stderr)
+        # Only a single label can be drafted; a print run of a draft would be printed.
+        remedy = " or render with --draft" if arguments.command == "render" else ""
+        print(f"labelgen: nothing written; fix the errors{remedy}", file=sys.stderr)
         return EXIT_NOT_COMPLIANT
     except LabelgenError as error:
         print(f"labelgen: {error}", file=sys.stderr)

@@ -360,3 +360,29 @@ def test_the_example_serials_are_read_from_their_serial_column() -> None:
     serials = read_serial_file(EXAMPLES / "serials.csv")
     assert len(serials) == 48
     assert all(len(serial) == 16 and serial.isalnum() for serial in serials)
+
+
+def test_a_wrong_sheet_or_a_non_compliant_label_leaves_no_run_behind(tmp_path: Path) -> None:
+    spec_path = write_spec(tmp_path)
+    write_serials(tmp_path / "serials.csv", 4)
+    output = tmp_path / "run.pdf"
+    wrong_sheet = run_batch_command(
+        str(spec_path), "--sheet", "A5x", "--serials", str(tmp_path / "serials.csv"),
+        "-o", str(output),
+    )  # fmt: skip
+    assert wrong_sheet.returncode == 2
+    assert "sheet: 'A5x' is not A4, A3, SRA3" in wrong_sheet.stderr
+    expired = EXAMPLES / "nem-expired-badge.yaml"
+    refused = run_batch_command(
+        str(expired), "--serials", str(tmp_path / "serials.csv"), "-o", str(output)
+    )
+    assert refused.returncode == 1
+    assert "OCOP-CERT-EXPIRED" in refused.stderr
+    assert "--draft" not in refused.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ocop-classic.yaml", "serials.csv"]
+    # …so the corrected command simply runs.
+    fixed = run_batch_command(
+        str(spec_path), "--sheet", "A4", "--serials", str(tmp_path / "serials.csv"),
+        "-o", str(output),
+    )  # fmt: skip
+    assert fixed.returncode == 0, fixed.stderr

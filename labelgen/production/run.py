@@ -153,16 +153,27 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     started = time.perf_counter()
     phases = _Phases()
     paths = RunPaths.beside(request.output)
+    # The label and the sheet options are checked before any serial is issued or file written.
+    label = layout_label(request.spec, spec_dir=request.spec_dir, base_url=request.base_url)
+    _require_compliant(request, label)
+    imposition = impose(label.width_mm, label.height_mm, label.bleed_mm, request.sheet)
     fingerprint = _fingerprint(request)
     state = _starting_state(request, paths, fingerprint)
-    units_total = _prepare_manifest(request, paths, state)
-    phases.end("serials")
-    first_unit = next(read_manifest(paths.manifest))
-    sample_layout = _checked_layout(request, first_unit)
+    try:
+        units_total = _prepare_manifest(request, paths, state)
+        phases.end("serials")
+        sample_layout = _checked_layout(request, next(read_manifest(paths.manifest)))
+        # The run's moment is kept in its state: a resumed run writes the same dates and slugs.
+        created_at = dt.datetime.fromisoformat(state["created_at"])
+        shared_pdf, shared = _shared_document(sample_layout, request, created_at)
+    except BaseException:
+        if state["sheets_done"] == 0 and state["writer"] is None and not request.restart:
+            # Nothing was drawn: leave no run behind that would stop the corrected command
+            # (registry serials already issued stay unused; they were never printed).
+            paths.state.unlink(missing_ok=True)
+            paths.manifest.unlink(missing_ok=True)
+        raise
     geometry = _label_geometry(sample_layout)
-    imposition = impose(
-        sample_layout.width_mm, sample_layout.height_mm, sample_layout.bleed_mm, request.sheet
-    )
     sheets_total = imposition.sheets_needed(units_total)
     plan = SheetPlan(
         imposition=imposition,
@@ -170,9 +181,6 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         inks=CMYK_INKS if request.cmyk else GREY_INKS,
         show_serials=request.show_serials,
     )
-    # The run's moment is kept in its state: a resumed run writes the same dates and slugs.
-    created_at = dt.datetime.fromisoformat(state["created_at"])
-    shared_pdf, shared = _shared_document(sample_layout, request, created_at)
     job_name = request.job_name or request.output.stem
     slugs = _Slugs(job_name, sheets_total, units_total, created_at.date())
     writer, handle = _open_writer(paths, state, shared_pdf)
@@ -342,12 +350,16 @@ def _checked_layout(request: RunRequest, unit: UnitCode) -> Layout:
         qr_url=unit.content,
         base_url=request.base_url,
     )
-    report = check_label(request.spec, layout, as_of=request.as_of)
-    if not report.compliant:
-        raise NotCompliantError(report)
+    _require_compliant(request, layout)
     if layout.qr is None or layout.qr_box is None:
         raise BatchError(f"template {request.spec.template} has no QR slot for the units' codes")
     return layout
+
+
+def _require_compliant(request: RunRequest, layout: Layout) -> None:
+    report = check_label(request.spec, layout, as_of=request.as_of)
+    if not report.compliant:
+        raise NotCompliantError(report)
 
 
 def _label_geometry(layout: Layout) -> LabelGeometry:
