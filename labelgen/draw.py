@@ -18,7 +18,7 @@ from labelgen.layout import (
     BarcodePlacement,
     Layout,
     QrPlacement,
-    SerialLine,
+    SerialText,
     TextBlock,
 )
 from labelgen.templates import Box
@@ -168,8 +168,8 @@ def _content(layout: Layout, pin_words: bool) -> str:
         parts.append(_badge(layout.badge, layout))
     if layout.qr is not None:
         parts.append(_qr(layout.qr))
-        if layout.serial_line is not None:
-            parts.append(_serial_line(layout.serial_line, layout))
+        if layout.serial_text is not None:
+            parts.append(_serial_text(layout.serial_text, layout))
     elif layout.qr_placeholder is not None:
         parts.append(_qr_placeholder(layout.qr_placeholder))
     if layout.barcode is not None:
@@ -265,13 +265,19 @@ def _qr(placement: QrPlacement) -> str:
     )
 
 
-def _serial_line(line: SerialLine, layout: Layout) -> str:
-    """The unit's serial in 100 % black like its code; placed from our own measurement."""
-    width_mm = font_face(layout.font_family, REGULAR).text_width_mm(line.text, line.size_pt)
+def _serial_text(serial: SerialText, layout: Layout) -> str:
+    """The unit's serial in 100 % black like its code; each line placed from our own measurement."""
+    face = font_face(layout.font_family, REGULAR)
+    lines = []
+    for line, baseline_mm in zip(serial.lines, serial.baselines_mm(), strict=True):
+        width_mm = face.text_width_mm(line, serial.size_pt)
+        lines.append(
+            f'<text x="{_n(serial.center_x_mm - width_mm / 2)}" y="{_n(baseline_mm)}">'
+            f"{escape(line)}</text>"
+        )
     return (
-        f'<text class="serial" x="{_n(line.center_x_mm - width_mm / 2)}"'
-        f' y="{_n(line.baseline_mm)}" font-size="{_n(line.size_pt * MM_PER_PT)}"'
-        f' fill="#000000">{escape(line.text)}</text>'
+        f'<g class="serial" font-size="{_n(serial.size_pt * MM_PER_PT)}" fill="#000000">'
+        f"{''.join(lines)}</g>"
     )
 
 

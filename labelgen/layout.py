@@ -9,7 +9,7 @@ from labelgen import codes
 from labelgen.badge import badge_height_mm, has_caption
 from labelgen.compliance.limits import net_quantity_min_height_mm
 from labelgen.errors import CodeError, FontError, Problem, SpecError
-from labelgen.fonts import BOLD, REGULAR, bundled_faces, font_face
+from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, FontFace, bundled_faces, font_face
 from labelgen.gtin import is_valid_gtin
 from labelgen.spec import Colors, LabelSpec
 from labelgen.templates import Box, GraphicSlot, Manifest, Template, TextSlot, load_template
@@ -61,18 +61,29 @@ class QrPlacement:
         return (self.symbol.size_modules + 2 * self.quiet_zone_modules) * self.module_mm
 
 
-SERIAL_LINE_SIZE_PT = 6.0  # the smallest body text print shops accept (REGULATIONS §7)
-SERIAL_LINE_GAP_MM = 0.4  # between the QR's quiet zone and the tops of the serial's figures
+SERIAL_SIZE_PT = 6.0  # the smallest body text print shops accept (REGULATIONS §7)
+SERIAL_GAP_MM = 0.4  # between the QR's quiet zone and the tops of the serial's figures
+SERIAL_LEADING = 1.2  # baseline to baseline, in font sizes, when the serial takes two lines
 
 
 @dataclass(frozen=True)
-class SerialLine:
-    """A serialised unit's serial in figures, centred under its QR, for people to read out."""
+class SerialText:
+    """A serialised unit's serial in figures, centred under its QR for people to read out, on
+    as few lines as the QR slot's width allows."""
 
-    text: str
+    lines: tuple[str, ...]
     center_x_mm: float
-    baseline_mm: float
-    size_pt: float = SERIAL_LINE_SIZE_PT
+    first_baseline_mm: float
+    size_pt: float = SERIAL_SIZE_PT
+
+    @property
+    def line_pitch_mm(self) -> float:
+        return self.size_pt * MM_PER_PT * SERIAL_LEADING
+
+    def baselines_mm(self) -> tuple[float, ...]:
+        return tuple(
+            self.first_baseline_mm + index * self.line_pitch_mm for index in range(len(self.lines))
+        )
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,7 @@ class Layout:
     draft: bool
     qr_placeholder: Box | None = None  # where a draft shows that its QR was left out
     qr_box: Box | None = None  # the template's QR slot, where a unit's own code is placed
-    serial_line: SerialLine | None = None
+    serial_text: SerialText | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -185,10 +196,10 @@ def layout_label(
         # its reference, so the label is refused (or drafted) with every other finding in view.
         qr_content = None
     qr = None
-    serial_line = None
+    serial_text = None
     unit_serial = serial or spec.traceability.serial
     if "qr" in graphics and qr_content is not None and not draft:
-        qr, serial_line = place_unit_code(
+        qr, serial_text = place_unit_code(
             graphics["qr"], manifest.graphic_slots["qr"], qr_content, unit_serial, family
         )
     barcode = None
@@ -222,7 +233,7 @@ def layout_label(
         draft=draft,
         qr_placeholder=graphics.get("qr") if draft and qr_content is not None else None,
         qr_box=graphics.get("qr"),
-        serial_line=serial_line,
+        serial_text=serial_text,
     )
 
 
@@ -379,19 +390,36 @@ def _anchor(box: Box, slot: GraphicSlot, width_mm: float, height_mm: float) -> t
 
 def place_unit_code(
     box: Box, slot: GraphicSlot, content: str, serial: str | None, family: str
-) -> tuple[QrPlacement, SerialLine | None]:
+) -> tuple[QrPlacement, SerialText | None]:
     """The QR holding `content` in the slot `box`, and under it the unit's serial when it has one.
 
-    A print run calls this for every unit, so each code gets the size its own content needs."""
+    A print run calls this for every unit, so each code gets the size its own content needs.
+    The serial keeps the print norms' 6 pt and is never wider than the slot: when its groups
+    do not fit on one line they go on two, and the code is made that much smaller."""
     symbol = codes.make_qr(content)
     if serial is None:
         return _place_qr(box, slot, symbol), None
-    cap_mm = font_face(family, REGULAR).cap_height_mm(SERIAL_LINE_SIZE_PT)
-    line_mm = SERIAL_LINE_GAP_MM + cap_mm
-    code_box = box.model_copy(update={"height_mm": box.height_mm - line_mm})
+    face = font_face(family, REGULAR)
+    lines = _serial_lines(format_serial(serial), face, box.width_mm)
+    cap_mm = face.cap_height_mm(SERIAL_SIZE_PT)
+    text = SerialText(lines, 0.0, 0.0)
+    text_mm = SERIAL_GAP_MM + cap_mm + (len(lines) - 1) * text.line_pitch_mm
+    code_box = box.model_copy(update={"height_mm": box.height_mm - text_mm})
     qr = _place_qr(code_box, slot, symbol)
-    baseline_mm = qr.y_mm + qr.size_mm + line_mm
-    return qr, SerialLine(format_serial(serial), qr.x_mm + qr.size_mm / 2, baseline_mm)
+    first_baseline_mm = qr.y_mm + qr.size_mm + SERIAL_GAP_MM + cap_mm
+    return qr, SerialText(lines, qr.x_mm + qr.size_mm / 2, first_baseline_mm)
+
+
+def _serial_lines(text: str, face: FontFace, width_mm: float) -> tuple[str, ...]:
+    """`text`'s space-separated groups on as few lines as fit `width_mm` (a group never breaks)."""
+    lines: list[str] = []
+    for group in text.split(" "):
+        joined = f"{lines[-1]} {group}" if lines else group
+        if lines and face.text_width_mm(joined, SERIAL_SIZE_PT) <= width_mm:
+            lines[-1] = joined
+        else:
+            lines.append(group)
+    return tuple(lines)
 
 
 def format_serial(serial: str) -> str:

@@ -21,6 +21,8 @@ from PIL import Image
 from service_support import service_settings
 
 from labelgen.errors import BatchError
+from labelgen.fonts import DEFAULT_FAMILY, REGULAR, font_face
+from labelgen.layout import place_unit_code
 from labelgen.production import run as run_module
 from labelgen.production.imposition import ImpositionOptions, impose, load_presets
 from labelgen.production.run import Progress, RunRequest, run_batch
@@ -31,7 +33,7 @@ from labelgen.registry.testing import seed_registry, temporary_database
 from labelgen.registry.verify import verify_offline
 from labelgen.service.app import create_app
 from labelgen.spec import parse_spec
-from labelgen.templates import load_template
+from labelgen.templates import Box, GraphicSlot, load_template
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PT_PER_MM = 72 / 25.4
@@ -386,3 +388,21 @@ def test_a_wrong_sheet_or_a_non_compliant_label_leaves_no_run_behind(tmp_path: P
         "-o", str(output),
     )  # fmt: skip
     assert fixed.returncode == 0, fixed.stderr
+
+
+@pytest.mark.parametrize(("slot_width_mm", "line_count"), [(26.0, 1), (17.5, 2)])
+def test_a_serial_is_never_wider_than_its_qr_slot(slot_width_mm: float, line_count: int) -> None:
+    face = font_face(DEFAULT_FAMILY, REGULAR)
+    box = Box(x_mm=10, y_mm=10, width_mm=slot_width_mm, height_mm=30)
+    slot = GraphicSlot(box=box)
+    qr, serial = place_unit_code(
+        box, slot, BASE_URL + "/01/08936012345674", "0123456789ABCDEF", DEFAULT_FAMILY
+    )
+    assert serial is not None
+    assert "".join(serial.lines).replace(" ", "") == "0123456789ABCDEF"
+    assert len(serial.lines) == line_count
+    for line, baseline_mm in zip(serial.lines, serial.baselines_mm(), strict=True):
+        width_mm = face.text_width_mm(line, serial.size_pt)
+        assert box.x_mm <= serial.center_x_mm - width_mm / 2
+        assert serial.center_x_mm + width_mm / 2 <= box.right_mm
+        assert qr.y_mm + qr.size_mm < baseline_mm <= box.bottom_mm
