@@ -406,3 +406,17 @@ def test_a_serial_is_never_wider_than_its_qr_slot(slot_width_mm: float, line_cou
         assert box.x_mm <= serial.center_x_mm - width_mm / 2
         assert serial.center_x_mm + width_mm / 2 <= box.right_mm
         assert qr.y_mm + qr.size_mm < baseline_mm <= box.bottom_mm
+
+
+def test_a_hang_tag_run_needs_its_serial_text_left_out(tmp_path: Path) -> None:
+    # The hang-tag's QR slot (17.5 mm wide) cannot hold a code and its serial on two lines.
+    serials = str(EXAMPLES / "serials.csv")
+    spec = str(EXAMPLES / "chieu-dinh-yen.yaml")
+    refused = run_batch_command(spec, "--serials", serials, "-o", str(tmp_path / "a.pdf"))
+    assert refused.returncode == 1
+    assert "GS1-QR-MODULE-SIZE" in refused.stderr
+    made = run_batch_command(
+        spec, "--serials", serials, "--no-serial-text", "-o", str(tmp_path / "b.pdf")
+    )
+    assert made.returncode == 0, made.stderr
+    assert "Preflight: PASSED" in made.stdout

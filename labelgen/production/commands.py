@@ -50,6 +50,11 @@ def add_batch_commands(commands: Any) -> None:
     batch.add_argument("--offset", metavar="X,Y", help="printer calibration shift in mm")
     batch.add_argument("--scale", metavar="SX[,SY]", help="printer calibration scale, e.g. 0.998")
     batch.add_argument("--cmyk", action="store_true", help="CMYK with an output intent (PDF/X-4)")
+    batch.add_argument(
+        "--no-serial-text",
+        action="store_true",
+        help="leave out the serial printed under each code (the code still holds it)",
+    )
     batch.add_argument("--job", help="job name on the slug line (default: the file name)")
     batch.add_argument("--workers", type=_positive_int, help="processes (default: one per core)")
     again = batch.add_mutually_exclusive_group()
@@ -98,6 +103,7 @@ def _batch(arguments: argparse.Namespace) -> int:
         workers=arguments.workers or 0,
         resume=arguments.resume,
         restart=arguments.restart,
+        show_serials=not arguments.no_serial_text,
         spec_dir=spec_path.parent,
     )
     bar = ProgressBar(sys.stderr)
