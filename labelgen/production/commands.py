@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from labelgen.cli import BASE_URL_VARIABLE
 from labelgen.errors import BatchError
+from labelgen.registry.commands import API_KEY_VARIABLE
 
 EXIT_OK = 0
 EXIT_PREFLIGHT_FAILED = 1
-API_KEY_VARIABLE = "LABELGEN_API_KEY"
 
 
 def add_batch_commands(commands: Any) -> None:
@@ -56,7 +57,9 @@ def add_batch_commands(commands: Any) -> None:
         help="leave out the serial printed under each code (the code still holds it)",
     )
     batch.add_argument("--job", help="job name on the slug line (default: the file name)")
-    batch.add_argument("--workers", type=_positive_int, help="processes (default: one per core)")
+    batch.add_argument(
+        "--workers", type=_positive_int, metavar="N", help="processes (default: one per core)"
+    )
     again = batch.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="carry on an interrupted run")
     again.add_argument(
@@ -85,7 +88,7 @@ def _batch(arguments: argparse.Namespace) -> int:
 
     spec_path = Path(arguments.spec)
     spec = load_spec(spec_path)
-    base_url = os.environ.get("LABELGEN_BASE_URL", DEFAULT_BASE_URL)
+    base_url = os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL)
     allocate = None
     if arguments.serials is None and os.environ.get(API_KEY_VARIABLE):
         allocate = _registry_allocator(spec, base_url)
