@@ -28,6 +28,9 @@ from conftest import EXAMPLES_DIR, example_document
 from imaging import decode_codes, rasterise_pdf
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from labelgen.production.serials import read_manifest
+from labelgen.registry import Registry
+from labelgen.registry.testing import seed_registry
 from labelgen.service.app import create_app
 from labelgen.service.pages import WEB_DIR
 from labelgen.service.settings import Settings
@@ -379,3 +382,46 @@ def post(server: LiveServer, path: str, body: bytes) -> tuple[int, Any]:
 
 def _has_class(name: str) -> re.Pattern[str]:
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
+
+
+def test_a_producer_orders_a_print_run_from_the_page(
+    server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    registry = Registry(server.settings.registry_settings())
+    try:
+        seed = seed_registry(registry)
+    finally:
+        registry.close()
+    context, log = open_context(browser, server, viewport=DESKTOP)
+    page = context.new_page()
+    watch_page(page, log)
+    page.goto(server.url + "/")
+    run_button = page.locator("#run-start")
+    expect(run_button).to_be_disabled()  # nothing compliant to print yet
+    page.set_input_files("#spec-file", str(EXAMPLES_DIR / f"{EXAMPLE}.yaml"))
+    expect_verdict(page, "compliant")
+    expect(run_button).to_be_enabled()
+
+    page.fill("#run-key", seed.producer_secret)
+    page.fill("#run-count", "7")
+    page.select_option("#run-sheet", "A4")
+    page.uncheck("#run-cmyk")
+    run_button.click()
+    expect(page.locator("#run-downloads")).to_be_visible(timeout=VERDICT_TIMEOUT_MS * 2)
+    expect(page.locator("#run-note")).to_contain_text("7 tem")
+
+    with page.expect_download() as serials_download:
+        page.click("#run-serials")
+    serials_path = tmp_path / "serials.csv"
+    serials_download.value.save_as(serials_path)
+    units = list(read_manifest(serials_path))
+    assert len(units) == 7
+    with page.expect_download() as pdf_download:
+        page.click("#run-pdf")
+    pdf = Path(pdf_download.value.path()).read_bytes()
+    codes = decode_codes(rasterise_pdf(pdf, 300))  # the first sheet
+    first_sheet = [unit.content for unit in units[: len(codes["QRCode"])]]
+    assert codes["QRCode"] and sorted(codes["QRCode"]) == sorted(first_sheet)
+    assert all("8030=" in code for code in codes["QRCode"])  # signed by the registry
+    log.assert_clean()
+    context.close()

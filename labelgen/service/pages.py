@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from labelgen.compliance.catalogue import FINISHING_PHRASES, ORIGIN_PHRASES
 from labelgen.errors import Problem, SpecError, TemplateError
+from labelgen.production.imposition import list_sheets
 from labelgen.resources import bundled_dir
 from labelgen.service.headers import HTML_CSP
 from labelgen.service.problems import (
@@ -73,6 +74,16 @@ _WEB_FONTS = ("BeVietnamPro-Regular.woff2", "BeVietnamPro-Bold.woff2")
 _STATIC_CACHE = "public, max-age=86400"
 
 
+def _sheet_choices() -> list[dict[str, str]]:
+    """The sheets a print run can use, as the designer's sheet menu lists them."""
+    choices = []
+    for sheet in list_sheets():
+        size = f"{sheet.width_mm:g} × {sheet.height_mm:g} mm"
+        detail = sheet.description if sheet.preset is not None else size
+        choices.append({"name": sheet.name, "label": f"{sheet.name} — {detail}"})
+    return choices
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def designer_page(lang: str = "vi") -> HTMLResponse:
     """The label designer, in Vietnamese unless `lang=en`."""
@@ -91,6 +102,7 @@ def designer_page(lang: str = "vi") -> HTMLResponse:
             finishing_phrases=FINISHING_PHRASES,
             colors=Colors().model_dump(),
             logo_max_bytes=LOGO_MAX_BYTES,
+            sheets=_sheet_choices(),
         )
     )
     return HTMLResponse(

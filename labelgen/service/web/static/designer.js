@@ -10,7 +10,10 @@
     check: "/api/v1/check",
     parseYaml: "/designer/parse",
     example: "/static/example.json",
+    runs: "/api/v1/runs",
   };
+  // How often a print run's progress is asked for; a run of thousands takes seconds to minutes.
+  const RUN_POLL_MS = 1000;
   const PREVIEW_DELAY_MS = 400;
   // Waiting longer than this for a busy server is worse than telling the producer it is busy.
   const MAX_RETRY_WAIT_MS = 5000;
@@ -51,6 +54,17 @@
     category: document.getElementById("f-product-category"),
     shelfValue: document.getElementById("f-shelf-life"),
     shelfUnit: document.getElementById("f-shelf-life-unit"),
+    run: document.getElementById("print-run"),
+    runKey: document.getElementById("run-key"),
+    runCount: document.getElementById("run-count"),
+    runSheet: document.getElementById("run-sheet"),
+    runCmyk: document.getElementById("run-cmyk"),
+    runStart: document.getElementById("run-start"),
+    runProgress: document.getElementById("run-progress"),
+    runNote: document.getElementById("run-note"),
+    runDownloads: document.getElementById("run-downloads"),
+    runPdf: document.getElementById("run-pdf"),
+    runSerials: document.getElementById("run-serials"),
   };
 
   // The spec last loaded from a file: fields the form does not show (size, font, …) are kept
@@ -909,6 +923,7 @@
       button.disabled = mode === "blocked";
       button.textContent = mode === "draft" ? button.dataset.draft : button.dataset.final;
     }
+    updatePrintRun();
   }
 
   async function download(button) {
@@ -945,6 +960,124 @@
       els.downloadNote.textContent = T.status_offline;
     } finally {
       delete els.downloads.dataset.busy;
+    }
+  }
+
+  // ---------------------------------------------------------------- print runs
+
+  // The run being made or last made: its links need the same key to be downloaded.
+  let printRun = null;
+
+  function updatePrintRun() {
+    if (els.run.dataset.state === "working") {
+      return;
+    }
+    const ready = verdict.state === "compliant";
+    els.run.dataset.state = ready ? "ready" : "blocked";
+    els.runStart.disabled = !ready;
+    if (!printRun) {
+      els.runNote.textContent = ready ? T.run_ready : T.run_blocked;
+    }
+  }
+
+  function runHeaders() {
+    return { Authorization: "Bearer " + printRun.key };
+  }
+
+  async function startPrintRun() {
+    const key = els.runKey.value.trim();
+    const count = Number(els.runCount.value);
+    if (!key || !Number.isInteger(count) || count < 1) {
+      els.runNote.textContent = T.run_ready;
+      return;
+    }
+    printRun = { key: key, id: null, name: slug(getPath(buildSpec(), "product.name")) };
+    els.run.dataset.state = "working";
+    els.runStart.disabled = true;
+    els.runDownloads.hidden = true;
+    els.runProgress.hidden = false;
+    els.runProgress.value = 0;
+    els.runNote.textContent = T.run_queued;
+    const order = {
+      spec: buildSpec(),
+      count: count,
+      sheet: els.runSheet.value,
+      cmyk: els.runCmyk.checked,
+    };
+    try {
+      const response = await fetch(API.runs, {
+        method: "POST",
+        headers: Object.assign({ "Content-Type": "application/json" }, runHeaders()),
+        body: JSON.stringify(order),
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        finishPrintRun(await readProblem(response));
+        return;
+      }
+      printRun.id = (await response.json()).id;
+      await followPrintRun();
+    } catch (error) {
+      finishPrintRun({ detail: T.status_offline });
+    }
+  }
+
+  async function followPrintRun() {
+    for (;;) {
+      const response = await fetch(API.runs + "/" + printRun.id, {
+        headers: runHeaders(),
+        credentials: "same-origin",
+      });
+      const job = response.ok ? await response.json() : await readProblem(response);
+      if (!response.ok || job.status === "failed") {
+        finishPrintRun(job.error || job);
+        return;
+      }
+      const progress = job.progress || {};
+      if (job.status === "done") {
+        els.runProgress.value = 1;
+        els.runNote.textContent = format(T.run_done, { labels: job.labels, sheets: job.sheets });
+        els.runDownloads.hidden = false;
+        finishPrintRun(null);
+        return;
+      }
+      if (progress.labels_total) {
+        els.runProgress.value = progress.labels_done / progress.labels_total;
+        els.runNote.textContent = format(T.run_progress, {
+          done: progress.labels_done,
+          total: progress.labels_total,
+          sheet: progress.sheets_done,
+          sheets: progress.sheets_total,
+        });
+      }
+      await new Promise(function (resolve) { setTimeout(resolve, RUN_POLL_MS); });
+    }
+  }
+
+  function finishPrintRun(problem) {
+    els.run.dataset.state = "ready";
+    els.runStart.disabled = verdict.state !== "compliant";
+    if (problem) {
+      els.runProgress.hidden = true;
+      const detail = problem.detail || problem.title || String(problem.status || "");
+      els.runNote.textContent = format(T.run_failed, { detail: detail });
+    }
+  }
+
+  async function downloadRunFile(kind, extension) {
+    try {
+      const response = await fetch(API.runs + "/" + printRun.id + "/" + kind, {
+        headers: runHeaders(),
+        credentials: "same-origin",
+      });
+      if (!response.ok) {
+        finishPrintRun(await readProblem(response));
+        return;
+      }
+      const name = fileNameFrom(response, printRun.name + "-run." + extension);
+      saveBlob(await response.blob(), name);
+    } catch (error) {
+      els.runNote.textContent = T.status_offline;
     }
   }
 
@@ -1104,6 +1237,11 @@
   for (const button of els.downloadButtons) {
     button.addEventListener("click", function () { download(button); });
   }
+  els.runStart.addEventListener("click", startPrintRun);
+  els.runPdf.addEventListener("click", function () { downloadRunFile("pdf", "pdf"); });
+  els.runSerials.addEventListener("click", function () {
+    downloadRunFile("serials.csv", "serials.csv");
+  });
   // Save at once before leaving: the other language's page restores from storage.
   for (const link of document.querySelectorAll("[data-lang-switch]")) {
     link.addEventListener("click", store);
