@@ -81,10 +81,9 @@ from labelgen.registry.serials import new_serial
 from labelgen.registry.settings import RegistrySettings
 from labelgen.registry.signing import PublicKeyEntry, Signer, SigningKeyInfo
 from labelgen.registry.verify import (
-    UnitCode,
     is_codable,
     is_plausible_certificate_no,
-    parse_unit_url,
+    scanned_code,
     signed_trace_url,
     signed_unit_url,
     unit_claims,
@@ -495,10 +494,7 @@ class Registry:
         Public: no principal. `client_address` is the caller's IP as the service sees it (behind
         a proxy, the one the proxy reports); only a salted hash of its network prefix is kept.
         """
-        try:
-            code: UnitCode | None = parse_unit_url(url)
-        except CodeError:
-            code = None
+        code = scanned_code(url)
         keys = self.published_keys()
         now = self.now()
         with self._scan_lock, self._scan_database() as database:

@@ -104,6 +104,14 @@ class OfflineResult:
     detail: str
 
 
+def scanned_code(url: str) -> UnitCode | None:
+    """The code a scanned URL holds; None when it holds none (still answered, as `unknown`)."""
+    try:
+        return parse_unit_url(url)
+    except CodeError:
+        return None
+
+
 def parse_unit_url(url: str) -> UnitCode:
     """The identifiers, claims and signature in a QR URL; CodeError when it is not one of ours.
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from labelgen.errors import CodeError, RegistryUnavailableError
+from labelgen.errors import RegistryUnavailableError
 from labelgen.registry.database import make_scan_engine
 from labelgen.registry.lookup import (
     ScanBuffer,
@@ -41,7 +41,7 @@ from labelgen.registry.lookup import (
 )
 from labelgen.registry.service import VIETNAM_TIME, Registry
 from labelgen.registry.signing import PublicKeyEntry
-from labelgen.registry.verify import UnitCode, parse_unit_url
+from labelgen.registry.verify import UnitCode
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +96,6 @@ class Verifier:
         self.flush_logged()
         if self._engine is not self.registry.engine:
             self._engine.dispose()
-
-    def verify(
-        self, url: str, *, client_address: str | None, user_agent: str | None
-    ) -> Verification:
-        """The verdict on a scanned URL, all in the calling thread (blocking)."""
-        code = parse_code(url)
-        now = self.now()
-        reading = self.read(code, now)
-        return self.judge(code, reading, now, client_address, user_agent)
 
     def read(self, code: UnitCode | None, now: dt.datetime) -> Reading:
         """What the registry holds on `code`, and the public keys (blocking: the registry reads
@@ -206,11 +197,3 @@ class Verifier:
 
     def _is_unavailable(self, error: BaseException) -> bool:
         return isinstance(error, self._dbapi.OperationalError | self._dbapi.InterfaceError)
-
-
-def parse_code(url: str) -> UnitCode | None:
-    """The code a scanned URL holds; None when it holds none (still answered, as `unknown`)."""
-    try:
-        return parse_unit_url(url)
-    except CodeError:
-        return None

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from labelgen.errors import CodeError, LabelgenError, NotFoundError
 from labelgen.registry.lookup import verification_document
 from labelgen.registry.signing import PUBLIC_KEYS_PATH
-from labelgen.registry.verify import parse_unit_url
+from labelgen.registry.verify import parse_unit_url, scanned_code
 from labelgen.service.models import VerificationAnswer
 from labelgen.service.openapi import problem_responses
 from labelgen.service.problems import (
@@ -38,7 +38,6 @@ from labelgen.service.verification import (
     page_language,
     render_page,
 )
-from labelgen.service.verifier import parse_code
 
 router = APIRouter(tags=["verification"])
 
@@ -125,7 +124,7 @@ async def answer_verdict(
 ) -> Response:
     """The page or JSON answer to a scanned URL (not the linkset); records the scan."""
     verifier = access.verifier
-    code = parse_code(url)
+    code = scanned_code(url)
     now = verifier.now()
     # On the event loop, not in a thread: see labelgen.service.verifier.
     reading = verifier.read(code, now)
