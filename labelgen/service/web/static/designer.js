@@ -733,16 +733,21 @@
     };
   }
 
-  function renderItem(item) {
-    const li = document.createElement("li");
-    li.className = "finding finding-" + item.severity;
+  // A finding's severity tag and message, as both the field's list and the summary show them.
+  function findingSpans(item) {
     const tag = document.createElement("span");
     tag.className = "finding-tag";
     tag.textContent = severityLabel(item.severity);
     const text = document.createElement("span");
     text.className = "finding-text";
     text.textContent = item.message;
-    li.append(tag, text);
+    return [tag, text];
+  }
+
+  function renderItem(item) {
+    const li = document.createElement("li");
+    li.className = "finding finding-" + item.severity;
+    li.append(...findingSpans(item));
     if (item.reference) {
       const reference = document.createElement("span");
       reference.className = "finding-reference";
@@ -875,13 +880,7 @@
     const jump = document.createElement("button");
     jump.type = "button";
     jump.className = "summary-jump finding finding-" + item.severity;
-    const tag = document.createElement("span");
-    tag.className = "finding-tag";
-    tag.textContent = severityLabel(item.severity);
-    const text = document.createElement("span");
-    text.className = "finding-text";
-    text.textContent = item.message;
-    jump.append(tag, text);
+    jump.append(...findingSpans(item));
     jump.title = T.go_to_field;
     jump.addEventListener("click", function () {
       node.scrollIntoView({ behavior: "smooth", block: "center" });
