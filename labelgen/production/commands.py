@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from labelgen.cli import BASE_URL_VARIABLE
+from labelgen.cli import BASE_URL_VARIABLE, EXIT_OK
 from labelgen.errors import BatchError
 from labelgen.registry.commands import API_KEY_VARIABLE
 
-EXIT_OK = 0
 EXIT_PREFLIGHT_FAILED = 1
 
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labelgen.cli import BASE_URL_VARIABLE
+from labelgen.cli import BASE_URL_VARIABLE, EXIT_OK
 from labelgen.errors import LabelgenError, RegistryError
 from labelgen.files import write_atomically
 
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from labelgen.registry.service import Registry
 
 API_KEY_VARIABLE = "LABELGEN_API_KEY"
-EXIT_OK = 0
 EXIT_NOT_VALID = 1
 
 
