@@ -17,6 +17,7 @@ from PIL import Image
 # before CairoSVG or WeasyPrint first load fontconfig: import it before anything renders.
 from labelgen.export import export_pdf, export_png, export_svg
 from labelgen.layout import Layout, layout_label
+from labelgen.registry.testing import BACKENDS, temporary_database
 from labelgen.spec import LabelSpec, parse_spec
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
@@ -180,3 +181,12 @@ def chromium_browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated, empty registry database for a test module, once on each backend."""
+    with temporary_database(request.param, tmp_path_factory.mktemp("registry")) as url:
+        yield url

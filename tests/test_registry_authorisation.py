@@ -22,12 +22,10 @@ from labelgen.registry import (
     parse_input,
 )
 from labelgen.registry.testing import (
-    BACKENDS,
     SEED_CERTIFICATE,
     Seed,
     clear_database,
     seed_registry,
-    temporary_database,
 )
 from labelgen.spec import load_spec
 
@@ -117,14 +115,6 @@ PUBLIC_OPERATIONS: dict[str, Operation] = {
     ),
     "public keys": lambda registry, seed, who: registry.public_keys_document(),
 }
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    with temporary_database(request.param, tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 @pytest.fixture

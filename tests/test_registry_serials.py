@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import secrets
-from collections.abc import Iterator
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -22,11 +21,9 @@ from labelgen.registry.serials import (
     is_registry_serial,
 )
 from labelgen.registry.testing import (
-    BACKENDS,
     Seed,
     clear_database,
     seed_registry,
-    temporary_database,
 )
 from labelgen.traceability import GS1_CSET_82, GS1_QUALIFIER_MAX_CHARS
 
@@ -87,14 +84,6 @@ def test_many_draws_are_distinct_and_use_every_character() -> None:
 )
 def test_other_forms_are_not_registry_serials(serial: str) -> None:
     assert not is_registry_serial(serial)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    with temporary_database(request.param, tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 @pytest.fixture

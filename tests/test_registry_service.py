@@ -35,12 +35,11 @@ from labelgen.registry import (
 from labelgen.registry.models import ApiKey, Base, CertificateEvent, ScanEvent
 from labelgen.registry.scans import COPY_DISTINCT_NETWORKS, network_hash
 from labelgen.registry.testing import (
-    BACKENDS,
     SEED_CERTIFICATE,
     Seed,
     clear_database,
     seed_registry,
-    temporary_database,
+    signed_seed_url,
 )
 
 BASE_URL = "https://truyxuat.example.vn"
@@ -57,14 +56,6 @@ class FixedClock:
 
     def __call__(self) -> dt.datetime:
         return self.now
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    with temporary_database(request.param, tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 @pytest.fixture
@@ -85,14 +76,8 @@ def seed(registry: Registry) -> Seed:
     return seed_registry(registry)
 
 
-def signed_url(registry: Registry, seed: Seed, position: int = 0) -> str:
-    return registry.signed_unit_urls(
-        seed.producer, seed.gtin, seed.batch_code, [seed.serials[position]], BASE_URL
-    )[0]
-
-
 def test_issue_allocate_scan_valid_then_revoked_at_once(registry: Registry, seed: Seed) -> None:
-    url = signed_url(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
 
     verdict = registry.look_up(url, client_address="203.0.113.7", user_agent="Zalo/23")
     assert verdict.status == "valid"
@@ -125,7 +110,7 @@ def test_issue_allocate_scan_valid_then_revoked_at_once(registry: Registry, seed
 def test_certificate_expires_after_its_last_day_in_vietnam_time(
     registry: Registry, seed: Seed, clock: FixedClock
 ) -> None:
-    url = signed_url(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     clock.now = dt.datetime(2027, 12, 27, 16, 59, tzinfo=dt.UTC)  # 23:59 on 27/12 in Vietnam
     assert registry.look_up(url).status == "valid"
     clock.now = dt.datetime(2027, 12, 27, 17, 0, tzinfo=dt.UTC)  # 00:00 on 28/12 in Vietnam
@@ -137,7 +122,7 @@ def test_certificate_expires_after_its_last_day_in_vietnam_time(
 def test_suspension_reinstatement_and_renewal_show_at_the_next_scan(
     registry: Registry, seed: Seed, clock: FixedClock
 ) -> None:
-    url = signed_url(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     registry.suspend_certificate(seed.issuer, seed.certificate_no)
     assert registry.look_up(url).status == "suspended"
     registry.reinstate_certificate(seed.issuer, seed.certificate_no)
@@ -218,7 +203,7 @@ def test_the_ocop_path_form_without_gtin_finds_the_unit(registry: Registry, seed
 
 
 def test_the_json_answer_has_the_status_and_iso_dates(registry: Registry, seed: Seed) -> None:
-    document = verification_document(registry.look_up(signed_url(registry, seed)))
+    document = verification_document(registry.look_up(signed_seed_url(registry, seed, BASE_URL)))
     assert json.loads(json.dumps(document)) == document
     assert document["status"] == "valid"
     assert document["certificate"]["valid_until"] == "2027-12-27"
@@ -241,7 +226,7 @@ def test_an_unsigned_code_citing_other_stars_is_flagged(registry: Registry, seed
 def test_scans_are_counted_and_many_networks_mark_a_possible_copy(
     registry: Registry, seed: Seed, clock: FixedClock
 ) -> None:
-    url = signed_url(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     for host in range(1, 30):  # one household: many scans, one /24 network
         registry.look_up(url, client_address=f"198.51.100.{host}")
     same_network = registry.look_up(url, client_address="198.51.100.200")
@@ -257,7 +242,7 @@ def test_scans_are_counted_and_many_networks_mark_a_possible_copy(
 
 
 def test_scan_events_keep_no_raw_ip_address(registry: Registry, seed: Seed) -> None:
-    url = signed_url(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     registry.look_up(url, client_address="203.0.113.77", user_agent="Mozilla/5.0 Chrome/120")
     registry.look_up(url, client_address="2001:db8:abcd:12::1", user_agent="Zalo iOS")
     with registry.engine.connect() as connection:

@@ -30,11 +30,10 @@ from labelgen.registry import (
 from labelgen.registry.lookup import ScanDatabase
 from labelgen.registry.signing import key_id_for
 from labelgen.registry.testing import (
-    BACKENDS,
     Seed,
     clear_database,
     seed_registry,
-    temporary_database,
+    signed_seed_url,
 )
 from labelgen.spec import load_spec
 from labelgen.traceability import GS1_CSET_82
@@ -44,14 +43,6 @@ BASE_URL = "https://truyxuat.example.vn"
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 CSET_64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 FIXED_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    with temporary_database(request.param, tmp_path_factory.mktemp("registry")) as url:
-        yield url
 
 
 @pytest.fixture
@@ -67,12 +58,6 @@ def registry(database_url: str, tmp_path: Path) -> Iterator[Registry]:
 @pytest.fixture
 def seed(registry: Registry) -> Seed:
     return seed_registry(registry)
-
-
-def sign_serial(registry: Registry, seed: Seed, position: int = 0) -> str:
-    return registry.signed_unit_urls(
-        seed.producer, seed.gtin, seed.batch_code, [seed.serials[position]], BASE_URL
-    )[0]
 
 
 def with_query(url: str, name: str, value: str | None) -> str:
@@ -116,7 +101,7 @@ def test_the_key_id_is_the_start_of_the_rfc_7638_thumbprint() -> None:
 
 
 def test_a_signed_url_is_a_digital_link_with_stars_and_8030(registry: Registry, seed: Seed) -> None:
-    url = sign_serial(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     prefix = f"{BASE_URL}/01/08936012345674/10/L261120/21/{seed.serials[0]}"
     assert url.startswith(prefix + "?s=4&8030=")
     assert url.isascii() and " " not in url
@@ -130,7 +115,7 @@ def test_a_signed_url_is_a_digital_link_with_stars_and_8030(registry: Registry, 
 
 def test_signing_a_spec_gives_the_registrys_url(registry: Registry, seed: Seed) -> None:
     spec = load_spec(EXAMPLE_SPEC)
-    from_registry = sign_serial(registry, seed)
+    from_registry = signed_seed_url(registry, seed, BASE_URL)
     from_spec = registry.signed_label_url(seed.producer, spec, seed.serials[0], BASE_URL)
     assert from_spec == from_registry
 
@@ -191,7 +176,7 @@ def tampered_urls(url: str, seed: Seed) -> dict[str, str]:
 
 
 def test_tampered_codes_answer_invalid_signature_online(registry: Registry, seed: Seed) -> None:
-    url = sign_serial(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     assert registry.look_up(url).status == "valid"
     for change, tampered in tampered_urls(url, seed).items():
         verdict = registry.look_up(tampered)
@@ -200,7 +185,7 @@ def test_tampered_codes_answer_invalid_signature_online(registry: Registry, seed
 
 
 def test_tampered_codes_answer_invalid_signature_offline(registry: Registry, seed: Seed) -> None:
-    url = sign_serial(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     keys = keys_from_document(json.loads(json.dumps(registry.public_keys_document())))
     assert verify_offline(url, keys).status == "valid"
     for change, tampered in tampered_urls(url, seed).items():
@@ -208,7 +193,7 @@ def test_tampered_codes_answer_invalid_signature_offline(registry: Registry, see
 
 
 def test_unsigned_and_foreign_signed_codes(registry: Registry, seed: Seed) -> None:
-    url = sign_serial(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     keys = keys_from_document(registry.public_keys_document())
     unsigned = with_query(url, "8030", None)
     assert verify_offline(unsigned, keys).status == "unsigned"
@@ -227,10 +212,10 @@ def test_unsigned_and_foreign_signed_codes(registry: Registry, seed: Seed) -> No
 def test_rotation_keeps_old_codes_valid_until_the_old_key_is_retired(
     registry: Registry, seed: Seed, tmp_path: Path
 ) -> None:
-    old_url = sign_serial(registry, seed, 0)
+    old_url = signed_seed_url(registry, seed, BASE_URL, 0)
     old_kid = parse_unit_url(old_url).signature[:2]  # type: ignore[index]
     new_kid = registry.rotate_signing_key().kid
-    new_url = sign_serial(registry, seed, 1)
+    new_url = signed_seed_url(registry, seed, BASE_URL, 1)
     assert parse_unit_url(new_url).signature[:2] == new_kid != old_kid  # type: ignore[index]
     assert [key.kid for key in registry.list_signing_keys() if key.signs] == [new_kid]
 
@@ -253,7 +238,7 @@ def test_retiring_the_only_key_stops_signing(registry: Registry, seed: Seed) -> 
     (only,) = registry.list_signing_keys()
     registry.retire_signing_key(only.kid)
     with pytest.raises(SigningKeyError, match="keys rotate"):
-        sign_serial(registry, seed)
+        signed_seed_url(registry, seed, BASE_URL)
 
 
 def test_a_missing_private_key_file_is_reported(
@@ -262,7 +247,7 @@ def test_a_missing_private_key_file_is_reported(
     for key_file in (tmp_path / "keys").glob("*.pem"):
         key_file.unlink()
     with pytest.raises(SigningKeyError, match="private key"):
-        sign_serial(registry, seed)
+        signed_seed_url(registry, seed, BASE_URL)
 
 
 def test_private_keys_can_be_kept_encrypted(database_url: str, tmp_path: Path) -> None:
@@ -273,13 +258,13 @@ def test_private_keys_can_be_kept_encrypted(database_url: str, tmp_path: Path) -
         seed = seed_registry(registry)
         key_file = next((tmp_path / "vault").glob("*.pem"))
         assert b"ENCRYPTED" in key_file.read_bytes()
-        assert registry.look_up(sign_serial(registry, seed)).status == "valid"
+        assert registry.look_up(signed_seed_url(registry, seed, BASE_URL)).status == "valid"
     finally:
         registry.close()
     wrong = Registry(RegistrySettings(database_url, tmp_path / "vault", b"salt", b"wrong"))
     try:
         with pytest.raises(SigningKeyError, match="cannot read"):
-            sign_serial(wrong, seed)
+            signed_seed_url(wrong, seed, BASE_URL)
     finally:
         wrong.close()
 
@@ -349,7 +334,7 @@ def test_unknown_codes_cost_the_same_queries_as_real_ones(
     # The public keys are read once and kept: keep them for the whole test, so that a refresh
     # does not land in one of the counts.
     monkeypatch.setattr("labelgen.registry.service.PUBLISHED_KEYS_CACHE_S", 3600.0)
-    url = sign_serial(registry, seed)
+    url = signed_seed_url(registry, seed, BASE_URL)
     registry.look_up(url)
     invented = url.split("?")[0].replace(seed.serials[0], "ZZZZZZZZZZZZZZZZ")
     real = count_statements(registry, url, monkeypatch)
@@ -379,6 +364,6 @@ def test_urls_that_are_not_codes_are_refused(url: str) -> None:
 
 
 def test_signed_values_stay_in_the_gs1_character_sets(registry: Registry, seed: Seed) -> None:
-    code = parse_unit_url(sign_serial(registry, seed))
+    code = parse_unit_url(signed_seed_url(registry, seed, BASE_URL))
     assert code.serial is not None and code.signature is not None
     assert set(code.serial) <= GS1_CSET_82 and set(code.signature) <= CSET_64

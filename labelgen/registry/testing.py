@@ -159,3 +159,11 @@ def seed_registry(registry: Registry, serial_count: int = 3) -> Seed:
         other_gtin=SEED_OTHER_PRODUCT["gtin"],
         other_serials=made[1][2],
     )
+
+
+def signed_seed_url(registry: Registry, seed: Seed, base_url: str, position: int = 0) -> str:
+    """The signed QR URL of the seed producer's serial at `position`."""
+    serial = seed.serials[position]
+    return registry.signed_unit_urls(seed.producer, seed.gtin, seed.batch_code, [serial], base_url)[
+        0
+    ]
