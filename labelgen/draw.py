@@ -169,7 +169,7 @@ def _content(layout: Layout, pin_words: bool) -> str:
     if layout.qr is not None:
         parts.append(_qr(layout.qr))
         if layout.serial_text is not None:
-            parts.append(_serial_text(layout.serial_text, layout))
+            parts.append(_serial_text(layout.serial_text))
     elif layout.qr_placeholder is not None:
         parts.append(_qr_placeholder(layout.qr_placeholder))
     if layout.barcode is not None:
@@ -265,19 +265,16 @@ def _qr(placement: QrPlacement) -> str:
     )
 
 
-def _serial_text(serial: SerialText, layout: Layout) -> str:
-    """The unit's serial in 100 % black like its code; each line placed from our own measurement."""
-    face = font_face(layout.font_family, REGULAR)
-    lines = []
-    for line, baseline_mm in zip(serial.lines, serial.baselines_mm(), strict=True):
-        width_mm = face.text_width_mm(line, serial.size_pt)
-        lines.append(
-            f'<text x="{_n(serial.center_x_mm - width_mm / 2)}" y="{_n(baseline_mm)}">'
-            f"{escape(line)}</text>"
+def _serial_text(serial: SerialText) -> str:
+    """The unit's serial in 100 % black like its code, each line where the layout put it."""
+    lines = "".join(
+        f'<text x="{_n(x_mm)}" y="{_n(baseline_mm)}">{escape(line)}</text>'
+        for line, x_mm, baseline_mm in zip(
+            serial.lines, serial.line_x_mm, serial.baselines_mm(), strict=True
         )
+    )
     return (
-        f'<g class="serial" font-size="{_n(serial.size_pt * MM_PER_PT)}" fill="#000000">'
-        f"{''.join(lines)}</g>"
+        f'<g class="serial" font-size="{_n(serial.size_pt * MM_PER_PT)}" fill="#000000">{lines}</g>'
     )
 
 

@@ -66,19 +66,24 @@ SERIAL_GAP_MM = 0.4  # between the QR's quiet zone and the tops of the serial's 
 SERIAL_LEADING = 1.2  # baseline to baseline, in font sizes, when the serial takes two lines
 
 
+def serial_line_pitch_mm(size_pt: float) -> float:
+    """Baseline to baseline when a serial takes two lines."""
+    return size_pt * MM_PER_PT * SERIAL_LEADING
+
+
 @dataclass(frozen=True)
 class SerialText:
     """A serialised unit's serial in figures, centred under its QR for people to read out, on
     as few lines as the QR slot's width allows."""
 
     lines: tuple[str, ...]
-    center_x_mm: float
+    line_x_mm: tuple[float, ...]  # where each line starts, centred under the code
     first_baseline_mm: float
     size_pt: float = SERIAL_SIZE_PT
 
     @property
     def line_pitch_mm(self) -> float:
-        return self.size_pt * MM_PER_PT * SERIAL_LEADING
+        return serial_line_pitch_mm(self.size_pt)
 
     def baselines_mm(self) -> tuple[float, ...]:
         return tuple(
@@ -402,24 +407,29 @@ def place_unit_code(
     face = font_face(family, REGULAR)
     lines = _serial_lines(format_serial(serial), face, box.width_mm)
     cap_mm = face.cap_height_mm(SERIAL_SIZE_PT)
-    text = SerialText(lines, 0.0, 0.0)
-    text_mm = SERIAL_GAP_MM + cap_mm + (len(lines) - 1) * text.line_pitch_mm
+    text_mm = SERIAL_GAP_MM + cap_mm + (len(lines) - 1) * serial_line_pitch_mm(SERIAL_SIZE_PT)
     code_box = box.model_copy(update={"height_mm": box.height_mm - text_mm})
     qr = _place_qr(code_box, slot, symbol)
+    center_x_mm = qr.x_mm + qr.size_mm / 2
+    line_x_mm = tuple(center_x_mm - width_mm / 2 for _, width_mm in lines)
     first_baseline_mm = qr.y_mm + qr.size_mm + SERIAL_GAP_MM + cap_mm
-    return qr, SerialText(lines, qr.x_mm + qr.size_mm / 2, first_baseline_mm)
+    return qr, SerialText(tuple(line for line, _ in lines), line_x_mm, first_baseline_mm)
 
 
-def _serial_lines(text: str, face: FontFace, width_mm: float) -> tuple[str, ...]:
-    """`text`'s space-separated groups on as few lines as fit `width_mm` (a group never breaks)."""
-    lines: list[str] = []
+def _serial_lines(text: str, face: FontFace, width_mm: float) -> list[tuple[str, float]]:
+    """`text`'s space-separated groups on as few lines as fit `width_mm` (a group never breaks),
+    each line with its width in mm. Measured without the shaping cache: serials never repeat."""
+    lines: list[tuple[str, float]] = []
     for group in text.split(" "):
-        joined = f"{lines[-1]} {group}" if lines else group
-        if lines and face.text_width_mm(joined, SERIAL_SIZE_PT) <= width_mm:
-            lines[-1] = joined
-        else:
-            lines.append(group)
-    return tuple(lines)
+        group_mm = face.text_width_mm(group, SERIAL_SIZE_PT, once=True)
+        if lines:
+            joined = f"{lines[-1][0]} {group}"
+            joined_mm = face.text_width_mm(joined, SERIAL_SIZE_PT, once=True)
+            if joined_mm <= width_mm:
+                lines[-1] = (joined, joined_mm)
+                continue
+        lines.append((group, group_mm))
+    return lines
 
 
 def format_serial(serial: str) -> str:

@@ -401,10 +401,14 @@ def test_a_serial_is_never_wider_than_its_qr_slot(slot_width_mm: float, line_cou
     assert serial is not None
     assert "".join(serial.lines).replace(" ", "") == "0123456789ABCDEF"
     assert len(serial.lines) == line_count
-    for line, baseline_mm in zip(serial.lines, serial.baselines_mm(), strict=True):
+    for line, x_mm, baseline_mm in zip(
+        serial.lines, serial.line_x_mm, serial.baselines_mm(), strict=True
+    ):
         width_mm = face.text_width_mm(line, serial.size_pt)
-        assert box.x_mm <= serial.center_x_mm - width_mm / 2
-        assert serial.center_x_mm + width_mm / 2 <= box.right_mm
+        assert box.x_mm <= x_mm
+        assert x_mm + width_mm <= box.right_mm
+        # Centred under the code.
+        assert x_mm + width_mm / 2 == pytest.approx(qr.x_mm + qr.size_mm / 2)
         assert qr.y_mm + qr.size_mm < baseline_mm <= box.bottom_mm
 
 

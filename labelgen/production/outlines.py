@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from labelgen.fonts import MM_PER_PT, REGULAR, FontFace, ShapedGlyph, font_face, shape_text
+from labelgen.fonts import MM_PER_PT, REGULAR, FontFace, font_face, shape_text_once
 
 PT_PER_MM = 1 / MM_PER_PT
 
@@ -33,12 +33,6 @@ def text_face(family: str) -> FontFace:
     return font_face(family, REGULAR)
 
 
-def text_width_pt(face: FontFace, text: str, size_pt: float) -> float:
-    """The advance width of `text` at `size_pt`, as HarfBuzz sets it."""
-    advance_units = sum(glyph.advance_units for glyph in _shape_once(face, text))
-    return advance_units * size_pt / face.units_per_em
-
-
 def place_text(
     face: FontFace, text: str, size_pt: float, x_pt: float, baseline_pt: float
 ) -> PlacedText:
@@ -48,7 +42,7 @@ def place_text(
     pen_units = 0
     operators = []
     glyph_ids = set()
-    for glyph in _shape_once(face, text):
+    for glyph in shape_text_once(face, text):
         x = x_pt + (pen_units + glyph.x_offset_units) * scale
         y = baseline_pt + glyph.y_offset_units * scale
         pen_units += glyph.advance_units
@@ -60,12 +54,6 @@ def place_text(
             f"/{glyph_resource_name(glyph.glyph_id)} Do Q"
         )
     return PlacedText(" ".join(operators), frozenset(glyph_ids))
-
-
-def _shape_once(face: FontFace, text: str) -> tuple[ShapedGlyph, ...]:
-    """`shape_text` without its cache: every unit's serial is set once and never again, and
-    caching them filled 130 MB a worker process over a 100,000-label run."""
-    return shape_text.__wrapped__(face, text)
 
 
 @lru_cache(maxsize=4096)

@@ -23,7 +23,6 @@ from labelgen.production.outlines import (
     PlacedText,
     place_text,
     text_face,
-    text_width_pt,
 )
 from labelgen.templates import Box, GraphicSlot
 
@@ -180,9 +179,10 @@ def _serial_operators(
     face = text_face(family)
     operators = [inks.black]
     glyph_ids: set[int] = set()
-    for line, baseline_mm in zip(serial.lines, serial.baselines_mm(), strict=True):
-        width_pt = text_width_pt(face, line, serial.size_pt)
-        x_pt = trim_left_pt + serial.center_x_mm * PT_PER_MM - width_pt / 2
+    for line, x_mm, baseline_mm in zip(
+        serial.lines, serial.line_x_mm, serial.baselines_mm(), strict=True
+    ):
+        x_pt = trim_left_pt + x_mm * PT_PER_MM
         baseline_pt = trim_top_pt - baseline_mm * PT_PER_MM
         placed = place_text(face, line, serial.size_pt, x_pt, baseline_pt)
         operators.append(placed.operators)
@@ -223,7 +223,8 @@ def _slug_operators(
         return "", frozenset()
     face = text_face(plan.label.family)
     size_pt = imposition.slug_font_size_pt
-    size_pt = min(size_pt, size_pt * room_pt / text_width_pt(face, slug, size_pt))
+    width_pt = face.text_width_mm(slug, size_pt, once=True) * PT_PER_MM
+    size_pt = min(size_pt, size_pt * room_pt / width_pt)
     x_pt = imposition.slug_x_mm * PT_PER_MM
     baseline_pt = sheet_height_pt - imposition.slug_y_mm * PT_PER_MM
     placed = place_text(face, slug, size_pt, x_pt, baseline_pt)
