@@ -18,7 +18,7 @@ from labelgen.layout import (
     BarcodePlacement,
     Layout,
     QrPlacement,
-    SerialText,
+    SerialLine,
     TextBlock,
 )
 from labelgen.templates import Box
@@ -168,8 +168,8 @@ def _content(layout: Layout, pin_words: bool) -> str:
         parts.append(_badge(layout.badge, layout))
     if layout.qr is not None:
         parts.append(_qr(layout.qr))
-        if layout.serial_text is not None:
-            parts.append(_serial_text(layout.serial_text))
+        if layout.serial_line is not None:
+            parts.append(_serial_line(layout.serial_line))
     elif layout.qr_placeholder is not None:
         parts.append(_qr_placeholder(layout.qr_placeholder))
     if layout.barcode is not None:
@@ -265,16 +265,11 @@ def _qr(placement: QrPlacement) -> str:
     )
 
 
-def _serial_text(serial: SerialText) -> str:
-    """The unit's serial in 100 % black like its code, each line where the layout put it."""
-    lines = "".join(
-        f'<text x="{_n(x_mm)}" y="{_n(baseline_mm)}">{escape(line)}</text>'
-        for line, x_mm, baseline_mm in zip(
-            serial.lines, serial.line_x_mm, serial.baselines_mm(), strict=True
-        )
-    )
+def _serial_line(line: SerialLine) -> str:
+    """The unit's serial in 100 % black like its code, where the layout put it."""
     return (
-        f'<g class="serial" font-size="{_n(serial.size_pt * MM_PER_PT)}" fill="#000000">{lines}</g>'
+        f'<text class="serial" x="{_n(line.x_mm)}" y="{_n(line.baseline_mm)}"'
+        f' font-size="{_n(line.size_pt * MM_PER_PT)}" fill="#000000">{escape(line.text)}</text>'
     )
 
 

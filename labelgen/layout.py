@@ -9,7 +9,7 @@ from labelgen import codes
 from labelgen.badge import badge_height_mm, has_caption
 from labelgen.compliance.limits import net_quantity_min_height_mm
 from labelgen.errors import CodeError, FontError, Problem, SpecError
-from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, FontFace, bundled_faces, font_face
+from labelgen.fonts import BOLD, REGULAR, bundled_faces, font_face
 from labelgen.gtin import is_valid_gtin
 from labelgen.spec import Colors, LabelSpec
 from labelgen.templates import Box, GraphicSlot, Manifest, Template, TextSlot, load_template
@@ -63,32 +63,16 @@ class QrPlacement:
 
 SERIAL_SIZE_PT = 6.0  # the smallest body text print shops accept (REGULATIONS §7)
 SERIAL_GAP_MM = 0.4  # between the QR's quiet zone and the tops of the serial's figures
-SERIAL_LEADING = 1.2  # baseline to baseline, in font sizes, when the serial takes two lines
-
-
-def serial_line_pitch_mm(size_pt: float) -> float:
-    """Baseline to baseline when a serial takes two lines."""
-    return size_pt * MM_PER_PT * SERIAL_LEADING
 
 
 @dataclass(frozen=True)
-class SerialText:
-    """A serialised unit's serial in figures, centred under its QR for people to read out, on
-    as few lines as the QR slot's width allows."""
+class SerialLine:
+    """A serialised unit's serial in figures, centred under its QR, for people to read out."""
 
-    lines: tuple[str, ...]
-    line_x_mm: tuple[float, ...]  # where each line starts, centred under the code
-    first_baseline_mm: float
-    size_pt: float = SERIAL_SIZE_PT
-
-    @property
-    def line_pitch_mm(self) -> float:
-        return serial_line_pitch_mm(self.size_pt)
-
-    def baselines_mm(self) -> tuple[float, ...]:
-        return tuple(
-            self.first_baseline_mm + index * self.line_pitch_mm for index in range(len(self.lines))
-        )
+    text: str
+    x_mm: float  # where the line starts
+    baseline_mm: float
+    size_pt: float
 
 
 @dataclass(frozen=True)
@@ -151,7 +135,7 @@ class Layout:
     draft: bool
     qr_placeholder: Box | None = None  # where a draft shows that its QR was left out
     qr_box: Box | None = None  # the template's QR slot, where a unit's own code is placed
-    serial_text: SerialText | None = None
+    serial_line: SerialLine | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -201,10 +185,10 @@ def layout_label(
         # its reference, so the label is refused (or drafted) with every other finding in view.
         qr_content = None
     qr = None
-    serial_text = None
+    serial_line = None
     unit_serial = serial or spec.traceability.serial
     if "qr" in graphics and qr_content is not None and not draft:
-        qr, serial_text = place_unit_code(
+        qr, serial_line = place_unit_code(
             graphics["qr"], manifest.graphic_slots["qr"], qr_content, unit_serial, family
         )
     barcode = None
@@ -238,7 +222,7 @@ def layout_label(
         draft=draft,
         qr_placeholder=graphics.get("qr") if draft and qr_content is not None else None,
         qr_box=graphics.get("qr"),
-        serial_text=serial_text,
+        serial_line=serial_line,
     )
 
 
@@ -395,41 +379,30 @@ def _anchor(box: Box, slot: GraphicSlot, width_mm: float, height_mm: float) -> t
 
 def place_unit_code(
     box: Box, slot: GraphicSlot, content: str, serial: str | None, family: str
-) -> tuple[QrPlacement, SerialText | None]:
+) -> tuple[QrPlacement, SerialLine | None]:
     """The QR holding `content` in the slot `box`, and under it the unit's serial when it has one.
 
     A print run calls this for every unit, so each code gets the size its own content needs.
-    The serial keeps the print norms' 6 pt and is never wider than the slot: when its groups
-    do not fit on one line they go on two, and the code is made that much smaller."""
+    The serial gets one line of the print norms' 6 pt under the code, set smaller when its
+    letters are wider than the slot (a W is 2.6 times a 1): the room kept for it, and so the
+    code's size, is the same for every serial of a run.
+    """
     symbol = codes.make_qr(content)
     if serial is None:
         return _place_qr(box, slot, symbol), None
     face = font_face(family, REGULAR)
-    lines = _serial_lines(format_serial(serial), face, box.width_mm)
     cap_mm = face.cap_height_mm(SERIAL_SIZE_PT)
-    text_mm = SERIAL_GAP_MM + cap_mm + (len(lines) - 1) * serial_line_pitch_mm(SERIAL_SIZE_PT)
-    code_box = box.model_copy(update={"height_mm": box.height_mm - text_mm})
+    code_box = box.model_copy(update={"height_mm": box.height_mm - SERIAL_GAP_MM - cap_mm})
     qr = _place_qr(code_box, slot, symbol)
-    center_x_mm = qr.x_mm + qr.size_mm / 2
-    line_x_mm = tuple(center_x_mm - width_mm / 2 for _, width_mm in lines)
-    first_baseline_mm = qr.y_mm + qr.size_mm + SERIAL_GAP_MM + cap_mm
-    return qr, SerialText(tuple(line for line, _ in lines), line_x_mm, first_baseline_mm)
-
-
-def _serial_lines(text: str, face: FontFace, width_mm: float) -> list[tuple[str, float]]:
-    """`text`'s space-separated groups on as few lines as fit `width_mm` (a group never breaks),
-    each line with its width in mm. Measured without the shaping cache: serials never repeat."""
-    lines: list[tuple[str, float]] = []
-    for group in text.split(" "):
-        group_mm = face.text_width_mm(group, SERIAL_SIZE_PT, once=True)
-        if lines:
-            joined = f"{lines[-1][0]} {group}"
-            joined_mm = face.text_width_mm(joined, SERIAL_SIZE_PT, once=True)
-            if joined_mm <= width_mm:
-                lines[-1] = (joined, joined_mm)
-                continue
-        lines.append((group, group_mm))
-    return lines
+    text = format_serial(serial)
+    # Measured without the shaping cache: a serial is set once and never again.
+    width_mm = face.text_width_mm(text, SERIAL_SIZE_PT, once=True)
+    size_pt = min(SERIAL_SIZE_PT, SERIAL_SIZE_PT * box.width_mm / width_mm)
+    width_mm *= size_pt / SERIAL_SIZE_PT
+    centred_x_mm = qr.x_mm + (qr.size_mm - width_mm) / 2
+    x_mm = min(max(centred_x_mm, box.x_mm), box.right_mm - width_mm)
+    baseline_mm = qr.y_mm + qr.size_mm + SERIAL_GAP_MM + cap_mm
+    return qr, SerialLine(text, x_mm, baseline_mm, size_pt)
 
 
 def format_serial(serial: str) -> str:

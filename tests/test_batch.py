@@ -390,37 +390,42 @@ def test_a_wrong_sheet_or_a_non_compliant_label_leaves_no_run_behind(tmp_path: P
     assert fixed.returncode == 0, fixed.stderr
 
 
-@pytest.mark.parametrize(("slot_width_mm", "line_count"), [(26.0, 1), (17.5, 2)])
-def test_a_serial_is_never_wider_than_its_qr_slot(slot_width_mm: float, line_count: int) -> None:
+@pytest.mark.parametrize("slot_width_mm", [26.0, 17.5])
+def test_a_serial_stays_inside_its_slot_and_every_serial_gets_the_same_code_size(
+    slot_width_mm: float,
+) -> None:
     face = font_face(DEFAULT_FAMILY, REGULAR)
     box = Box(x_mm=10, y_mm=10, width_mm=slot_width_mm, height_mm=30)
     slot = GraphicSlot(box=box)
-    qr, serial = place_unit_code(
-        box, slot, BASE_URL + "/01/08936012345674", "0123456789ABCDEF", DEFAULT_FAMILY
-    )
-    assert serial is not None
-    assert "".join(serial.lines).replace(" ", "") == "0123456789ABCDEF"
-    assert len(serial.lines) == line_count
-    for line, x_mm, baseline_mm in zip(
-        serial.lines, serial.line_x_mm, serial.baselines_mm(), strict=True
-    ):
-        width_mm = face.text_width_mm(line, serial.size_pt)
-        assert box.x_mm <= x_mm
-        assert x_mm + width_mm <= box.right_mm
-        # Centred under the code.
-        assert x_mm + width_mm / 2 == pytest.approx(qr.x_mm + qr.size_mm / 2)
-        assert qr.y_mm + qr.size_mm < baseline_mm <= box.bottom_mm
+    content = BASE_URL + "/01/08936012345674"
+    placements = {
+        serial: place_unit_code(box, slot, content, serial, DEFAULT_FAMILY)
+        for serial in ("1111111111111111", "0123456789ABCDEF", "WWWWWWWWWWWWWWWW")
+    }
+    codes = {(qr.x_mm, qr.y_mm, qr.module_mm) for qr, _ in placements.values()}
+    assert len(codes) == 1  # the widest letters do not make the code smaller
+    for serial, (qr, line) in placements.items():
+        assert line is not None
+        assert line.text.replace(" ", "") == serial
+        assert line.size_pt <= 6.0
+        width_mm = face.text_width_mm(line.text, line.size_pt)
+        assert box.x_mm <= line.x_mm
+        assert line.x_mm + width_mm <= box.right_mm + 1e-9
+        assert qr.y_mm + qr.size_mm < line.baseline_mm <= box.bottom_mm
+    # A serial that fits keeps 6 pt and is centred under the code.
+    qr, narrow = placements["1111111111111111"]
+    assert narrow is not None and narrow.size_pt == 6.0
+    width_mm = face.text_width_mm(narrow.text, 6.0)
+    assert narrow.x_mm + width_mm / 2 == pytest.approx(qr.x_mm + qr.size_mm / 2)
 
 
-def test_a_hang_tag_run_needs_its_serial_text_left_out(tmp_path: Path) -> None:
-    # The hang-tag's QR slot (17.5 mm wide) cannot hold a code and its serial on two lines.
+def test_a_hang_tag_run_fits_its_serials_under_the_codes_or_leaves_them_out(
+    tmp_path: Path,
+) -> None:
+    # The hang-tag's QR slot is 17.5 mm wide: its serials are set smaller to fit.
     serials = str(EXAMPLES / "serials.csv")
     spec = str(EXAMPLES / "chieu-dinh-yen.yaml")
-    refused = run_batch_command(spec, "--serials", serials, "-o", str(tmp_path / "a.pdf"))
-    assert refused.returncode == 1
-    assert "GS1-QR-MODULE-SIZE" in refused.stderr
-    made = run_batch_command(
-        spec, "--serials", serials, "--no-serial-text", "-o", str(tmp_path / "b.pdf")
-    )
-    assert made.returncode == 0, made.stderr
-    assert "Preflight: PASSED" in made.stdout
+    for name, options in (("with.pdf", []), ("without.pdf", ["--no-serial-text"])):
+        made = run_batch_command(spec, "--serials", serials, *options, "-o", str(tmp_path / name))
+        assert made.returncode == 0, made.stderr
+        assert "Preflight: PASSED" in made.stdout

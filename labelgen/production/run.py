@@ -380,7 +380,7 @@ def _shared_document(
 ) -> tuple[pikepdf.Pdf, SharedObjects]:
     """The objects every sheet refers to: the static artwork as a form, the colour spaces of the
     die line and the marks, and (in CMYK) the output intent and PDF/X-4 metadata."""
-    static_layout = replace(layout, qr=None, serial_text=None)
+    static_layout = replace(layout, qr=None, serial_line=None)
     artwork = pikepdf.open(io.BytesIO(export_artwork_pdf(static_layout)))
     if request.cmyk:
         convert_pdf_to_cmyk(artwork)

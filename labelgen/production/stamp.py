@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from labelgen.codes import IntArray
-from labelgen.layout import QrPlacement, SerialText, place_unit_code
+from labelgen.layout import QrPlacement, SerialLine, place_unit_code
 from labelgen.production.imposition import Imposition, Slot
 from labelgen.production.outlines import (
     PT_PER_MM,
@@ -112,7 +112,7 @@ def _label_operators(
     clip_height = (slot.bleed_top_mm + label.height_mm + slot.bleed_bottom_mm) * PT_PER_MM
     artwork_left = trim_left_pt - label.bleed_mm * PT_PER_MM
     artwork_bottom = trim_top_pt - height_pt - label.bleed_mm * PT_PER_MM
-    qr, serial_text = place_unit_code(
+    qr, serial_line = place_unit_code(
         label.qr_box,
         label.qr_slot,
         unit.content,
@@ -126,8 +126,8 @@ def _label_operators(
         code,
     ]
     glyph_ids: frozenset[int] = frozenset()
-    if serial_text is not None:
-        text = _serial_operators(serial_text, label.family, plan.inks, trim_left_pt, trim_top_pt)
+    if serial_line is not None:
+        text = _serial_operators(serial_line, label.family, plan.inks, trim_left_pt, trim_top_pt)
         parts.append(text.operators)
         glyph_ids = text.glyph_ids
     parts.append("Q")
@@ -174,20 +174,12 @@ def _number_fields(digits: int) -> npt.NDArray[np.uint8]:
 
 
 def _serial_operators(
-    serial: SerialText, family: str, inks: Inks, trim_left_pt: float, trim_top_pt: float
+    line: SerialLine, family: str, inks: Inks, trim_left_pt: float, trim_top_pt: float
 ) -> PlacedText:
-    face = text_face(family)
-    operators = [inks.black]
-    glyph_ids: set[int] = set()
-    for line, x_mm, baseline_mm in zip(
-        serial.lines, serial.line_x_mm, serial.baselines_mm(), strict=True
-    ):
-        x_pt = trim_left_pt + x_mm * PT_PER_MM
-        baseline_pt = trim_top_pt - baseline_mm * PT_PER_MM
-        placed = place_text(face, line, serial.size_pt, x_pt, baseline_pt)
-        operators.append(placed.operators)
-        glyph_ids |= placed.glyph_ids
-    return PlacedText(" ".join(operators), frozenset(glyph_ids))
+    x_pt = trim_left_pt + line.x_mm * PT_PER_MM
+    baseline_pt = trim_top_pt - line.baseline_mm * PT_PER_MM
+    placed = place_text(text_face(family), line.text, line.size_pt, x_pt, baseline_pt)
+    return PlacedText(f"{inks.black} {placed.operators}", placed.glyph_ids)
 
 
 def _die_line_operators(plan: SheetPlan, slot: Slot, sheet_height_pt: float) -> str:
