@@ -201,14 +201,23 @@ class ProgressBar:
 
 
 def _sheets(arguments: argparse.Namespace) -> int:
-    from labelgen.production.imposition import load_presets
+    from labelgen.production.imposition import list_sheets
 
-    print("press sheets: A4 210 × 297 mm, A3 297 × 420 mm, SRA3 320 × 450 mm, WIDTHxHEIGHTmm")
+    sheets = list_sheets()
+    print("press sheets (or WIDTHxHEIGHTmm):")
+    for sheet in sheets:
+        if sheet.preset is None:
+            print(f"  {sheet.name:<18} {sheet.width_mm:g} × {sheet.height_mm:g} mm")
     print("label-sheet presets (pre-cut):")
-    for name, preset in load_presets().items():
+    for sheet in sheets:
+        preset = sheet.preset
+        if preset is None:
+            continue
         size = f"{preset.label_width_mm:g} × {preset.label_height_mm:g} mm"
         if preset.shape == "circle":
             size = f"⌀ {preset.label_width_mm:g} mm"
         count = preset.columns * preset.rows
-        print(f"  {name:<18} {preset.sheet.name:<5} {count:>3} × {size:<16} {preset.description}")
+        print(
+            f"  {sheet.name:<18} {preset.sheet.name:<5} {count:>3} × {size:<16} {preset.description}"
+        )
     return EXIT_OK
