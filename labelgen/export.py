@@ -11,8 +11,6 @@ from labelgen.fonts import use_bundled_fonts_only
 use_bundled_fonts_only()
 
 import pikepdf  # noqa: E402
-from cairosvg.parser import Tree  # noqa: E402
-from cairosvg.surface import PNGSurface  # noqa: E402
 from PIL import Image  # noqa: E402
 from weasyprint import HTML  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetchingError  # noqa: E402
@@ -52,6 +50,11 @@ def export_png(layout: Layout, dpi: float = DEFAULT_DPI) -> bytes:
     pixels = (layout.width_mm / 25.4 * dpi) * (layout.height_mm / 25.4 * dpi)
     if pixels > MAX_PNG_PIXELS:
         raise RenderError(f"{dpi} dpi makes a {pixels / 1e6:.0f}-megapixel image; lower the dpi")
+    # Imported here: CairoSVG and cairo take 0.3 s to load, which a print run or the verifying
+    # service, drawing no PNG, need not pay.
+    from cairosvg.parser import Tree
+    from cairosvg.surface import PNGSurface
+
     svg = draw_svg(layout, embed_fonts=False, pin_words=True).encode("utf-8")
     # Bytes in, no url=: CairoSVG then resolves nothing relative to a file or the network.
     surface = PNGSurface(Tree(bytestring=svg), None, dpi)

@@ -84,8 +84,7 @@ class FontFace:
         """The advance width of `text` set on one line at `font_size_pt`, in mm; `once` for text
         set once and never again (see `shape_text_once`)."""
         glyphs = shape_text_once(self, text) if once else shape_text(self, text)
-        advance_units = sum(glyph.advance_units for glyph in glyphs)
-        return advance_units / self.units_per_em * font_size_pt * MM_PER_PT
+        return glyphs_width_mm(self, glyphs, font_size_pt)
 
     @cached_property
     def woff2_base64(self) -> str:
@@ -123,6 +122,12 @@ def shape_text_once(face: FontFace, text: str) -> tuple[ShapedGlyph, ...]:
     """`shape_text` without its cache, for text set once and never again: every unit of a print
     run has its own serial, and caching them filled 130 MB a worker over 100,000 labels."""
     return shape_text.__wrapped__(face, text)
+
+
+def glyphs_width_mm(face: FontFace, glyphs: tuple[ShapedGlyph, ...], font_size_pt: float) -> float:
+    """The advance width of shaped `glyphs` of `face` at `font_size_pt`, in mm."""
+    advance_units = sum(glyph.advance_units for glyph in glyphs)
+    return advance_units / face.units_per_em * font_size_pt * MM_PER_PT
 
 
 def build_woff2(ttf_path: Path) -> bytes:

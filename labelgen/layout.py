@@ -9,7 +9,15 @@ from labelgen import codes
 from labelgen.badge import badge_height_mm, has_caption
 from labelgen.compliance.limits import net_quantity_min_height_mm
 from labelgen.errors import CodeError, FontError, Problem, SpecError
-from labelgen.fonts import BOLD, REGULAR, bundled_faces, font_face
+from labelgen.fonts import (
+    BOLD,
+    REGULAR,
+    ShapedGlyph,
+    bundled_faces,
+    font_face,
+    glyphs_width_mm,
+    shape_text_once,
+)
 from labelgen.gtin import is_valid_gtin
 from labelgen.spec import Colors, LabelSpec
 from labelgen.templates import Box, GraphicSlot, Manifest, Template, TextSlot, load_template
@@ -73,6 +81,7 @@ class SerialLine:
     x_mm: float  # where the line starts
     baseline_mm: float
     size_pt: float
+    glyphs: tuple[ShapedGlyph, ...]  # as measured: a print run sets the line from these
 
 
 @dataclass(frozen=True)
@@ -395,14 +404,15 @@ def place_unit_code(
     code_box = box.model_copy(update={"height_mm": box.height_mm - SERIAL_GAP_MM - cap_mm})
     qr = _place_qr(code_box, slot, symbol)
     text = format_serial(serial)
-    # Measured without the shaping cache: a serial is set once and never again.
-    width_mm = face.text_width_mm(text, SERIAL_SIZE_PT, once=True)
+    # Shaped without the shaping cache: a serial is set once and never again.
+    glyphs = shape_text_once(face, text)
+    width_mm = glyphs_width_mm(face, glyphs, SERIAL_SIZE_PT)
     size_pt = min(SERIAL_SIZE_PT, SERIAL_SIZE_PT * box.width_mm / width_mm)
     width_mm *= size_pt / SERIAL_SIZE_PT
     centred_x_mm = qr.x_mm + (qr.size_mm - width_mm) / 2
     x_mm = min(max(centred_x_mm, box.x_mm), box.right_mm - width_mm)
     baseline_mm = qr.y_mm + qr.size_mm + SERIAL_GAP_MM + cap_mm
-    return qr, SerialLine(text, x_mm, baseline_mm, size_pt)
+    return qr, SerialLine(text, x_mm, baseline_mm, size_pt, glyphs)
 
 
 def format_serial(serial: str) -> str:

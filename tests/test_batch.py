@@ -26,7 +26,13 @@ from labelgen.layout import place_unit_code
 from labelgen.production import run as run_module
 from labelgen.production.imposition import ImpositionOptions, impose, load_presets
 from labelgen.production.run import Progress, RunRequest, run_batch
-from labelgen.production.serials import read_manifest, read_serial_file, registry_allocator
+from labelgen.production import serials as serials_module
+from labelgen.production.serials import (
+    UnitCode,
+    read_manifest,
+    read_serial_file,
+    registry_allocator,
+)
 from labelgen.registry import Registry, RegistrySettings
 from labelgen.registry.signing import keys_from_document
 from labelgen.registry.testing import seed_registry, temporary_database
@@ -184,6 +190,121 @@ def test_an_interrupted_run_resumes_to_the_same_file(
     resumed = run_batch(dataclasses.replace(interrupted, resume=True))
     assert resumed.output.read_bytes() == expected
     assert not (tmp_path / "b" / "run.pdf.state.json").exists()
+
+
+class CountingAllocator:
+    """A registry stand-in: chunk `request_id` always gets the same serials (as the registry's
+    repeated request ids do), unless `changed` says the source changed; it may fail on a chunk."""
+
+    def __init__(self, fail_on_chunk: int | None = None) -> None:
+        self.requests: list[str] = []
+        self.changed = False
+        self.fail_on_chunk = fail_on_chunk
+
+    def __call__(self, count: int, request_id: str) -> list[UnitCode]:
+        self.requests.append(request_id)
+        chunk_index = int(request_id.rsplit("-", 1)[1])
+        if chunk_index == self.fail_on_chunk:
+            raise BatchError(f"registry unreachable at chunk {chunk_index}")
+        prefix = "Z" if self.changed else "R"
+        serials = [f"{prefix}{chunk_index:03d}{index:04d}" for index in range(count)]
+        return [UnitCode(serial, f"{BASE_URL}/01/08936012345674/21/{serial}") for serial in serials]
+
+
+def test_an_interrupted_run_resumes_with_the_serials_it_was_given_before_its_manifest_was_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serials_module, "CHUNK_UNITS", 6)
+    spec_path = write_spec(tmp_path)
+    (tmp_path / "a").mkdir()
+    straight = request_for(spec_path, tmp_path / "a" / "run.pdf", count=40)
+    straight = dataclasses.replace(straight, allocate=CountingAllocator())
+    expected = run_batch(straight).output.read_bytes()
+    expected_manifest = (tmp_path / "a" / "run.serials.csv").read_bytes()
+
+    monkeypatch.setattr(run_module, "CHECKPOINT_INTERVAL_S", 0.0)
+    (tmp_path / "b").mkdir()
+    allocator = CountingAllocator()
+    interrupted = dataclasses.replace(
+        straight, output=tmp_path / "b" / "run.pdf", allocate=allocator
+    )
+
+    def stop_after_two_sheets(progress: Progress) -> None:
+        if progress.sheets_done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(interrupted, stop_after_two_sheets)
+    # Stopped before its last chunk: the manifest is not whole yet.
+    assert not (tmp_path / "b" / "run.serials.csv").exists()
+    assert (tmp_path / "b" / "run.serials.csv.part").exists()
+    asked_before = len(allocator.requests)
+    assert asked_before < 40 / 6
+
+    resumed = run_batch(dataclasses.replace(interrupted, resume=True))
+    assert resumed.output.read_bytes() == expected
+    assert (tmp_path / "b" / "run.serials.csv").read_bytes() == expected_manifest
+    assert not (tmp_path / "b" / "run.serials.csv.part").exists()
+    # The resume asked again under the same request ids, from the first chunk on.
+    assert allocator.requests[asked_before : asked_before + 2] == allocator.requests[:2]
+
+
+def test_a_resume_whose_serial_source_changed_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serials_module, "CHUNK_UNITS", 6)
+    monkeypatch.setattr(run_module, "CHECKPOINT_INTERVAL_S", 0.0)
+    allocator = CountingAllocator()
+    request = request_for(write_spec(tmp_path), tmp_path / "run.pdf", count=40)
+    request = dataclasses.replace(request, allocate=allocator)
+
+    def stop_after_two_sheets(progress: Progress) -> None:
+        if progress.sheets_done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(request, stop_after_two_sheets)
+    allocator.changed = True
+    with pytest.raises(BatchError, match="unit 1 is Z0000000 now but was R0000000"):
+        run_batch(dataclasses.replace(request, resume=True))
+
+
+@pytest.mark.slow
+def test_serials_asked_for_while_workers_draw_give_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serials_module, "CHUNK_UNITS", 50)
+    spec_path = write_spec(tmp_path, "round-jar")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    alone = request_for(spec_path, tmp_path / "one" / "run.pdf", count=260)
+    alone = dataclasses.replace(alone, allocate=CountingAllocator())
+    in_pool = dataclasses.replace(
+        alone, output=tmp_path / "two" / "run.pdf", workers=2, allocate=CountingAllocator()
+    )
+    assert run_batch(alone).output.read_bytes() == run_batch(in_pool).output.read_bytes()
+    assert (tmp_path / "one" / "run.serials.csv").read_bytes() == (
+        tmp_path / "two" / "run.serials.csv"
+    ).read_bytes()
+
+
+@pytest.mark.slow
+def test_a_registry_failure_while_workers_draw_stops_the_run_so_it_can_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(serials_module, "CHUNK_UNITS", 50)
+    monkeypatch.setattr(run_module, "CHECKPOINT_INTERVAL_S", 0.0)
+    failing = CountingAllocator(fail_on_chunk=4)
+    request = request_for(write_spec(tmp_path, "round-jar"), tmp_path / "run.pdf", count=260)
+    request = dataclasses.replace(request, workers=2, allocate=failing)
+    with pytest.raises(BatchError, match="registry unreachable at chunk 4"):
+        run_batch(request)
+    assert not request.output.exists()
+    resumed = run_batch(dataclasses.replace(request, resume=True, allocate=CountingAllocator()))
+    assert resumed.preflight.passed, resumed.preflight.format_text()
+    units = list(read_manifest(resumed.manifest))
+    assert [unit.serial for unit in units[:2]] == ["R0000000", "R0000001"]
+    assert len({unit.serial for unit in units}) == 260
 
 
 def test_a_finished_run_is_not_overwritten_with_new_serials_but_can_be_restarted(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from labelgen.fonts import MM_PER_PT, REGULAR, FontFace, font_face, shape_text_once
+from labelgen.fonts import MM_PER_PT, REGULAR, FontFace, ShapedGlyph, font_face
 
 PT_PER_MM = 1 / MM_PER_PT
 
@@ -33,26 +33,35 @@ def text_face(family: str) -> FontFace:
     return font_face(family, REGULAR)
 
 
-def place_text(
-    face: FontFace, text: str, size_pt: float, x_pt: float, baseline_pt: float
+def place_glyphs(
+    face: FontFace, glyphs: tuple[ShapedGlyph, ...], size_pt: float, x_pt: float, baseline_pt: float
 ) -> PlacedText:
-    """Operators drawing `text` with its baseline starting at (`x_pt`, `baseline_pt`) in PDF
-    page space (y up), in the current fill colour."""
+    """Operators drawing the shaped `glyphs` with their baseline starting at (`x_pt`,
+    `baseline_pt`) in PDF page space (y up), in the current fill colour.
+
+    The line is scaled once to font units; each glyph is then reached by a move in whole font
+    units from the one before, so the numbers are exact and quick to write.
+    """
     scale = size_pt / face.units_per_em
-    pen_units = 0
-    operators = []
+    operators = [f"q {scale:.6f} 0 0 {scale:.6f} {x_pt:.3f} {baseline_pt:.3f} cm"]
     glyph_ids = set()
-    for glyph in shape_text_once(face, text):
-        x = x_pt + (pen_units + glyph.x_offset_units) * scale
-        y = baseline_pt + glyph.y_offset_units * scale
+    pen_units = 0
+    at_x_units = 0
+    at_y_units = 0
+    for glyph in glyphs:
+        x_units = pen_units + glyph.x_offset_units
+        y_units = glyph.y_offset_units
         pen_units += glyph.advance_units
         if not glyph_outline(face, glyph.glyph_id):
             continue  # a space: nothing to draw
         glyph_ids.add(glyph.glyph_id)
         operators.append(
-            f"q {scale:.6f} 0 0 {scale:.6f} {x:.3f} {y:.3f} cm "
-            f"/{glyph_resource_name(glyph.glyph_id)} Do Q"
+            f"1 0 0 1 {x_units - at_x_units} {y_units - at_y_units} cm "
+            f"/{glyph_resource_name(glyph.glyph_id)} Do"
         )
+        at_x_units = x_units
+        at_y_units = y_units
+    operators.append("Q")
     return PlacedText(" ".join(operators), frozenset(glyph_ids))
 
 

@@ -2,9 +2,10 @@
 
 The static design is laid out, checked and drawn once (WeasyPrint), converted to CMYK when
 asked, and becomes one form XObject; sheets are then drawn by worker processes (both cores)
-and streamed to disk in order by `StreamingPdfWriter`, so memory does not grow with the run.
-A state file beside the output records the run's id and a checkpoint of the file every few
-seconds: `resume=True` carries on from there, `restart=True` draws again from the manifest.
+while a thread asks for the next chunk of serials, and streamed to disk in order by
+`StreamingPdfWriter`, so memory does not grow with the run. A state file beside the output
+records the run's id and a checkpoint of the file every few seconds: `resume=True` carries on
+from there, `restart=True` draws again with the same serials.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import queue
 import threading
 import time
 import uuid
@@ -44,14 +46,17 @@ from labelgen.production.imposition import Imposition, ImpositionOptions, impose
 from labelgen.production.outlines import PT_PER_MM, glyph_bbox_units, glyph_outline, text_face
 from labelgen.production.preflight import PreflightReport, preflight_pdf
 from labelgen.production.serials import (
+    CHUNK_UNITS,
     AllocateChunk,
+    ManifestWriter,
     UnitCode,
     count_manifest,
     read_manifest,
     read_serial_file,
-    registry_units,
-    unsigned_units,
-    write_manifest,
+    read_unfinished_manifest,
+    registry_chunks,
+    unfinished_manifest_path,
+    unsigned_chunks,
 )
 from labelgen.production.stamp import (
     CMYK_INKS,
@@ -74,7 +79,8 @@ from labelgen.spec import LabelSpec
 from labelgen.traceability import DEFAULT_BASE_URL
 
 CHECKPOINT_INTERVAL_S = 2.0
-TASKS_PER_WORKER_IN_FLIGHT = 4
+TASKS_PER_WORKER_IN_FLIGHT = 8
+PREFETCHED_CHUNKS = 2
 SERIAL_PROCESS_MAX_UNITS = 200  # below this, starting worker processes costs more than it saves
 
 
@@ -123,7 +129,7 @@ class RunResult:
     elapsed_s: float
     size_bytes: int
     preflight: PreflightReport
-    phases_s: dict[str, float]  # serials, artwork, sheets, preflight
+    phases_s: dict[str, float]  # setup, artwork, sheets, preflight
 
 
 @dataclass(frozen=True)
@@ -159,19 +165,23 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     imposition = impose(label.width_mm, label.height_mm, label.bleed_mm, request.sheet)
     fingerprint = _fingerprint(request)
     state = _starting_state(request, paths, fingerprint)
+    manifest: ManifestWriter | None = None
     try:
-        units_total = _prepare_manifest(request, paths, state)
-        phases.end("serials")
-        sample_layout = _checked_layout(request, next(read_manifest(paths.manifest)))
+        feed, manifest = _open_units(request, paths, state)
+        units_total = feed.total
+        sample_layout = _checked_layout(request, feed.first_unit())
+        phases.end("setup")
         # The run's moment is kept in its state: a resumed run writes the same dates and slugs.
         created_at = dt.datetime.fromisoformat(state["created_at"])
         shared_pdf, shared = _shared_document(sample_layout, request, created_at)
     except BaseException:
+        if manifest is not None:
+            manifest.close()
         if state["sheets_done"] == 0 and state["writer"] is None and not request.restart:
             # Nothing was drawn: leave no run behind that would stop the corrected command
             # (registry serials already issued stay unused; they were never printed).
             paths.state.unlink(missing_ok=True)
-            paths.manifest.unlink(missing_ok=True)
+            unfinished_manifest_path(paths.manifest).unlink(missing_ok=True)
         raise
     geometry = _label_geometry(sample_layout)
     sheets_total = imposition.sheets_needed(units_total)
@@ -186,12 +196,17 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     writer, handle = _open_writer(paths, state, shared_pdf)
     phases.end("artwork")
     try:
-        _draw_sheets(request, paths, state, writer, handle, plan, slugs, started, on_progress)
+        _draw_sheets(request, paths, state, writer, handle, plan, feed, slugs, started, on_progress)
+        if manifest is not None:
+            manifest.finish()
         glyph_forms = _glyph_forms(geometry.family, state.get("glyph_ids", []))
         writer.finish(shared, glyph_forms, bytes.fromhex(fingerprint[:32]))
         handle.flush()
         os.fsync(handle.fileno())
     finally:
+        feed.close()
+        if manifest is not None:
+            manifest.close()
         handle.close()
     paths.partial.replace(paths.output)
     paths.state.unlink(missing_ok=True)
@@ -300,8 +315,11 @@ def _save_state(paths: RunPaths, state: dict[str, Any]) -> None:
     write_atomically(paths.state, json.dumps(state).encode("utf-8"))
 
 
-def _prepare_manifest(request: RunRequest, paths: RunPaths, state: dict[str, Any]) -> int:
-    """The manifest's unit count, writing it first unless this job already has one."""
+def _open_units(
+    request: RunRequest, paths: RunPaths, state: dict[str, Any]
+) -> tuple[_UnitFeed, ManifestWriter | None]:
+    """The run's units, and the manifest they are written to as they come (None when an
+    earlier attempt of this job finished it: its units are read back, never asked for again)."""
     if paths.manifest.exists() and (request.resume or request.restart):
         count = count_manifest(paths.manifest)
         if request.count is not None and count != request.count:
@@ -309,15 +327,17 @@ def _prepare_manifest(request: RunRequest, paths: RunPaths, state: dict[str, Any
                 f"--count: {paths.manifest.name} holds {count} serials for this job, "
                 f"not {request.count}"
             )
-        return count
-    units = _unit_source(request, state["run_id"])
-    count = write_manifest(paths.manifest, units)
-    if count == 0:
-        raise BatchError("the run has no units")
-    return count
+        return _UnitFeed(count, _in_chunks(read_manifest(paths.manifest))), None
+    count, chunks = _unit_source(request, state["run_id"])
+    earlier: list[UnitCode] = []
+    if request.resume or request.restart:
+        earlier = read_unfinished_manifest(unfinished_manifest_path(paths.manifest))
+    manifest = ManifestWriter(paths.manifest)
+    return _UnitFeed(count, _recorded(chunks, manifest, earlier)), manifest
 
 
-def _unit_source(request: RunRequest, run_id: str) -> Iterator[UnitCode]:
+def _unit_source(request: RunRequest, run_id: str) -> tuple[int, Iterator[list[UnitCode]]]:
+    """How many units the run has and their chunks, from the serial file or the registry."""
     if request.serials_file is not None:
         serials = read_serial_file(request.serials_file)
         if request.count is not None:
@@ -327,15 +347,121 @@ def _unit_source(request: RunRequest, run_id: str) -> Iterator[UnitCode]:
                     f"fewer than {request.count}"
                 )
             serials = serials[: request.count]
-        return unsigned_units(request.spec, serials, request.base_url)
+        return len(serials), unsigned_chunks(request.spec, serials, request.base_url)
     if request.allocate is not None:
         if request.count is None:
             raise BatchError("--count: say how many serials the registry should issue")
-        return registry_units(request.count, run_id, request.allocate)
+        return request.count, registry_chunks(request.count, run_id, request.allocate)
     raise BatchError(
         "no serials: give --serials FILE, or set LABELGEN_API_KEY to a producer's key so the "
         "registry issues serials that verify"
     )
+
+
+def _recorded(
+    chunks: Iterator[list[UnitCode]], manifest: ManifestWriter, earlier: list[UnitCode]
+) -> Iterator[list[UnitCode]]:
+    """`chunks`, each written to the manifest before it is drawn, and checked against the units
+    an interrupted attempt of the same job already wrote (and may have printed)."""
+    for chunk in chunks:
+        start = manifest.count
+        for position, (unit, before) in enumerate(
+            zip(chunk, earlier[start : start + len(chunk)], strict=False), start=start + 1
+        ):
+            if unit != before:
+                raise BatchError(
+                    f"unit {position} is {unit.serial} now but was {before.serial} when this "
+                    "run was interrupted: the serial source changed; start a new run under "
+                    "another output name"
+                )
+        manifest.write(chunk)
+        yield chunk
+
+
+def _in_chunks(units: Iterator[UnitCode]) -> Iterator[list[UnitCode]]:
+    chunk: list[UnitCode] = []
+    for unit in units:
+        chunk.append(unit)
+        if len(chunk) == CHUNK_UNITS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _UnitFeed:
+    """The run's units in order, from chunks asked for as the sheets need them.
+
+    Once `start_prefetching` is called a thread asks for the next chunks ahead, so that the
+    registry's allocation and signing run while the worker processes draw: with both cores
+    drawing, the main process would otherwise keep them waiting at every chunk.
+    """
+
+    def __init__(self, total: int, chunks: Iterator[list[UnitCode]]) -> None:
+        self.total = total
+        self._chunks = chunks
+        self._first_chunk: list[UnitCode] | None = None
+        self._queue: queue.Queue[list[UnitCode] | BaseException | None] = queue.Queue(
+            maxsize=PREFETCHED_CHUNKS
+        )
+        self._thread: threading.Thread | None = None
+        self._closing = threading.Event()
+
+    def first_unit(self) -> UnitCode:
+        """The run's first unit (its chunk is asked for here, and drawn first)."""
+        if self._first_chunk is None:
+            self._first_chunk = next(self._chunks, [])
+        if not self._first_chunk:
+            raise BatchError("the run has no units")
+        return self._first_chunk[0]
+
+    def units(self) -> Iterator[UnitCode]:
+        if self._first_chunk is not None:
+            yield from self._first_chunk
+            self._first_chunk = None
+        while (chunk := self._next_chunk()) is not None:
+            yield from chunk
+
+    def start_prefetching(self) -> None:
+        """Ask for the chunks after the first in a thread from now on. A process that forks
+        must have started its children before: a fork copies only the calling thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._prefetch, name="labelgen-serials", daemon=True
+            )
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop asking for chunks; returns once no allocation is under way."""
+        self._closing.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _next_chunk(self) -> list[UnitCode] | None:
+        if self._thread is None:
+            return next(self._chunks, None)
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def _prefetch(self) -> None:
+        try:
+            for chunk in self._chunks:
+                if not self._hand_over(chunk):
+                    return
+            self._hand_over(None)
+        except BaseException as error:  # handed to the drawing thread, which raises it
+            self._hand_over(error)
+
+    def _hand_over(self, item: list[UnitCode] | BaseException | None) -> bool:
+        while not self._closing.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
 
 # --- the design every unit shares ----------------------------------------------------------
@@ -520,6 +646,7 @@ def _draw_sheets(
     writer: StreamingPdfWriter,
     handle: io.BufferedRandom,
     plan: SheetPlan,
+    feed: _UnitFeed,
     slugs: _Slugs,
     started: float,
     on_progress: ProgressCallback | None,
@@ -528,12 +655,12 @@ def _draw_sheets(
     sheet_width_pt = imposition.sheet.width_mm * PT_PER_MM
     sheet_height_pt = imposition.sheet.height_mm * PT_PER_MM
     sheet_box = (0.0, 0.0, sheet_width_pt, sheet_height_pt)
-    sheets = _sheet_units(imposition, read_manifest(paths.manifest))
+    sheets = _sheet_units(imposition, feed.units())
     sheets = itertools.islice(sheets, state["sheets_done"], None)
     glyph_ids = set(state.get("glyph_ids", []))
     labels_done = _labels_on_sheets(imposition, state["sheets_done"], slugs.labels_total)
     last_checkpoint = time.perf_counter()
-    for sheet_index, units, content, used in _drawn(request, plan, sheets, slugs):
+    for sheet_index, units, content, used in _drawn(request, plan, sheets, feed, slugs):
         writer.add_page(content, sheet_box, sheet_box, sheet_box)
         glyph_ids |= used
         labels_done += len(units)
@@ -580,6 +707,7 @@ def _drawn(
     request: RunRequest,
     plan: SheetPlan,
     sheets: Iterator[tuple[int, list[Unit]]],
+    feed: _UnitFeed,
     slugs: _Slugs,
 ) -> Iterator[tuple[int, list[Unit], bytes, frozenset[int]]]:
     """Each sheet drawn, in order: by worker processes for big runs, here for small ones."""
@@ -594,6 +722,9 @@ def _drawn(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(plan,)
     ) as pool:
+        # The pool forks all its workers at its first task; only then may a thread start.
+        pool.submit(os.getpid).result()
+        feed.start_prefetching()
         for sheet_index, units in sheets:
             future = pool.submit(_draw_sheet_in_worker, units, slugs.text(sheet_index))
             pending.append((sheet_index, units, future))

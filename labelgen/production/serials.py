@@ -1,10 +1,11 @@
 """Serial stage: a serial source (the registry or a list/CSV file) → the run's manifest of units.
 
-The manifest (`NAME.serials.csv` beside the PDF) is written before any sheet is drawn, and a
-resumed or restarted run reads it back instead of asking for serials again, so no serial is
-ever allocated twice for one run. Registry serials are asked for in chunks, each with its own
-request id derived from the run's id: the registry answers a repeated request id with the
-serials it gave the first time, so even a run interrupted during allocation cannot duplicate.
+The manifest (`NAME.serials.csv` beside the PDF) is written as the units arrive, each unit
+before its sheet is drawn. A resumed or restarted run reads a finished manifest back instead of
+asking for serials again; an unfinished one is made again from its source and checked against
+the rows already written. Registry serials are asked for in chunks, each under its own request
+id derived from the run's id: the registry answers a repeated request id with the serials it
+gave the first time, so a run interrupted during allocation cannot duplicate or lose one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ if TYPE_CHECKING:
     from labelgen.registry.service import Registry
 
 MANIFEST_HEADER = ("position", "serial", "url")
-REGISTRY_CHUNK = 10_000
+# Units come in chunks so that drawing starts after the first one; a registry chunk is one
+# allocation (one request id) of about 0.1 s.
+CHUNK_UNITS = 1_000
 MAX_RUN_UNITS = 1_000_000
 
 
@@ -76,27 +79,57 @@ def read_serial_file(path: Path) -> list[str]:
     return serials
 
 
-def unsigned_units(spec: LabelSpec, serials: list[str], base_url: str) -> Iterator[UnitCode]:
-    """Units whose QR holds the spec's traceability URL with the serial (no signature)."""
-    for serial in serials:
-        content = trace_url(spec, base_url, serial)
-        if content is None:
-            raise BatchError("the spec has no traceability URL to put a serial in")
-        yield UnitCode(serial, content)
+def unsigned_chunks(spec: LabelSpec, serials: list[str], base_url: str) -> Iterator[list[UnitCode]]:
+    """Units whose QR holds the spec's traceability URL with the serial (no signature), made
+    `CHUNK_UNITS` at a time."""
+    for start in range(0, len(serials), CHUNK_UNITS):
+        chunk = []
+        for serial in serials[start : start + CHUNK_UNITS]:
+            content = trace_url(spec, base_url, serial)
+            if content is None:
+                raise BatchError("the spec has no traceability URL to put a serial in")
+            chunk.append(UnitCode(serial, content))
+        yield chunk
 
 
-def write_manifest(path: Path, units: Iterator[UnitCode] | list[UnitCode]) -> int:
-    """Write the manifest (through a temporary file, so a half-written one never exists)."""
-    partial = path.with_name(path.name + ".part")
-    count = 0
-    with partial.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(MANIFEST_HEADER)
-        for position, unit in enumerate(units, start=1):
-            writer.writerow((position, unit.serial, unit.content))
-            count = position
-    partial.replace(path)
-    return count
+class ManifestWriter:
+    """The manifest written as the units arrive, through `NAME.serials.csv.part`, renamed once
+    the last unit is in: a manifest under its own name is always whole."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = unfinished_manifest_path(path)
+        self._handle = self.partial.open("w", encoding="utf-8", newline="")
+        self._writer = csv.writer(self._handle, lineterminator="\n")
+        self._writer.writerow(MANIFEST_HEADER)
+        self.count = 0
+
+    def write(self, units: list[UnitCode]) -> None:
+        rows = [
+            (self.count + offset, unit.serial, unit.content)
+            for offset, unit in enumerate(units, start=1)
+        ]
+        self._writer.writerows(rows)
+        self.count += len(units)
+        # On disk before the chunk's sheets are drawn, for a resume to check against.
+        self._handle.flush()
+
+    def finish(self) -> None:
+        self._handle.close()
+        self.partial.replace(self.path)
+
+    def close(self) -> None:
+        """Stop writing and keep what is written, for a resumed run to check against."""
+        self._handle.close()
+
+    def discard(self) -> None:
+        self._handle.close()
+        self.partial.unlink(missing_ok=True)
+
+
+def unfinished_manifest_path(path: Path) -> Path:
+    """Where the manifest `path` is written until its last unit is in."""
+    return path.with_name(path.name + ".part")
 
 
 def read_manifest(path: Path) -> Iterator[UnitCode]:
@@ -109,6 +142,19 @@ def read_manifest(path: Path) -> Iterator[UnitCode]:
             yield UnitCode(row[1], row[2])
 
 
+def read_unfinished_manifest(path: Path) -> list[UnitCode]:
+    """The whole rows of a manifest that was being written when its run stopped (none when it
+    is not there); a last row cut short is left out."""
+    if not path.exists():
+        return []
+    text = path.read_text(encoding="utf-8")
+    whole_lines = text[: text.rfind("\n") + 1]
+    rows = list(csv.reader(io.StringIO(whole_lines)))
+    if not rows or tuple(rows[0]) != MANIFEST_HEADER:
+        raise BatchError(f"{path} is not a labelgen run manifest")
+    return [UnitCode(row[1], row[2]) for row in rows[1:]]
+
+
 def count_manifest(path: Path) -> int:
     """How many units the manifest holds."""
     with path.open(encoding="utf-8", newline="") as handle:
@@ -118,12 +164,14 @@ def count_manifest(path: Path) -> int:
 AllocateChunk = Callable[[int, str], list[UnitCode]]
 
 
-def registry_units(count: int, run_id: str, allocate_chunk: AllocateChunk) -> Iterator[UnitCode]:
-    """`count` registry units, asked for `REGISTRY_CHUNK` at a time, each chunk under the
-    request id `{run_id}-{chunk}` so that asking again returns the same serials."""
-    for chunk_index, start in enumerate(range(0, count, REGISTRY_CHUNK)):
-        size = min(REGISTRY_CHUNK, count - start)
-        yield from allocate_chunk(size, f"{run_id}-{chunk_index}")
+def registry_chunks(
+    count: int, run_id: str, allocate_chunk: AllocateChunk
+) -> Iterator[list[UnitCode]]:
+    """`count` registry units, asked for `CHUNK_UNITS` at a time, each chunk under the request id
+    `{run_id}-{chunk}` so that asking again returns the same serials."""
+    for chunk_index, start in enumerate(range(0, count, CHUNK_UNITS)):
+        size = min(CHUNK_UNITS, count - start)
+        yield allocate_chunk(size, f"{run_id}-{chunk_index}")
 
 
 def registry_allocator(

@@ -16,12 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from labelgen.codes import IntArray
+from labelgen.fonts import glyphs_width_mm, shape_text_once
 from labelgen.layout import QrPlacement, SerialLine, place_unit_code
 from labelgen.production.imposition import Imposition, Slot
 from labelgen.production.outlines import (
     PT_PER_MM,
     PlacedText,
-    place_text,
+    place_glyphs,
     text_face,
 )
 from labelgen.templates import Box, GraphicSlot
@@ -178,7 +179,7 @@ def _serial_operators(
 ) -> PlacedText:
     x_pt = trim_left_pt + line.x_mm * PT_PER_MM
     baseline_pt = trim_top_pt - line.baseline_mm * PT_PER_MM
-    placed = place_text(text_face(family), line.text, line.size_pt, x_pt, baseline_pt)
+    placed = place_glyphs(text_face(family), line.glyphs, line.size_pt, x_pt, baseline_pt)
     return PlacedText(f"{inks.black} {placed.operators}", placed.glyph_ids)
 
 
@@ -215,9 +216,10 @@ def _slug_operators(
         return "", frozenset()
     face = text_face(plan.label.family)
     size_pt = imposition.slug_font_size_pt
-    width_pt = face.text_width_mm(slug, size_pt, once=True) * PT_PER_MM
+    glyphs = shape_text_once(face, slug)
+    width_pt = glyphs_width_mm(face, glyphs, size_pt) * PT_PER_MM
     size_pt = min(size_pt, size_pt * room_pt / width_pt)
     x_pt = imposition.slug_x_mm * PT_PER_MM
     baseline_pt = sheet_height_pt - imposition.slug_y_mm * PT_PER_MM
-    placed = place_text(face, slug, size_pt, x_pt, baseline_pt)
+    placed = place_glyphs(face, glyphs, size_pt, x_pt, baseline_pt)
     return f"q {plan.inks.black} {placed.operators} Q", placed.glyph_ids
