@@ -21,7 +21,6 @@ import queue
 import threading
 import time
 import uuid
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,10 +69,10 @@ from labelgen.production.stamp import (
     sheet_operators,
 )
 from labelgen.production.writer import (
-    COMPRESSION_LEVEL,
     SharedObjects,
     StreamingPdfWriter,
     WriterState,
+    compress_content,
 )
 from labelgen.spec import LabelSpec
 from labelgen.traceability import DEFAULT_BASE_URL
@@ -636,7 +635,7 @@ def _draw_sheet_in_worker(units: list[Unit], slug: str) -> tuple[bytes, frozense
 def draw_sheet(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[bytes, frozenset[int]]:
     """One sheet's compressed content stream and the glyphs it calls."""
     operators, glyph_ids = sheet_operators(plan, units, slug)
-    return zlib.compress(operators.encode("ascii"), COMPRESSION_LEVEL), glyph_ids
+    return compress_content(operators), glyph_ids
 
 
 def _draw_sheets(

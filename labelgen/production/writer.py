@@ -13,16 +13,22 @@ truncate the file there and go on.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import pikepdf
+from isal import isal_zlib
 
 PDF_HEADER = b"%PDF-1.6\n%\xe2\xe3\xcf\xd3\n"  # 1.6: what PDF/X-4 asks for
-# zlib level 1: 0.07 ms and 2.8 kB a signed label, against 0.15 ms and 2.4 kB at level 3 and
-# 0.34 ms and 1.8 kB at level 6: the time matters more than the bytes (under 5 kB either way).
+# Deflate by ISA-L at its level 1: a 24-label sheet in 0.5 ms and 57 kB, against 2.3 ms and
+# 65 kB with zlib at level 1 and 10 ms and 42 kB at zlib's default: the time matters more than
+# the bytes (under 5 kB a label either way). Any Flate decoder reads it.
 COMPRESSION_LEVEL = 1
+
+
+def compress_content(operators: str) -> bytes:
+    """PDF content operators as the data of a FlateDecode stream."""
+    return isal_zlib.compress(operators.encode("ascii"), COMPRESSION_LEVEL)
 
 
 @dataclass
@@ -120,7 +126,7 @@ class StreamingPdfWriter:
         glyph_numbers = {}
         for glyph_id, (operators, bbox) in sorted(glyph_forms.items()):
             number = self._next_number()
-            data = zlib.compress(operators.encode("ascii"), COMPRESSION_LEVEL)
+            data = compress_content(operators)
             bbox_text = " ".join(str(value) for value in bbox)
             self._write_stream(number, f"/Type /XObject /Subtype /Form /BBox [{bbox_text}]", data)
             glyph_numbers[glyph_id] = number
