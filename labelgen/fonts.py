@@ -35,6 +35,14 @@ class FontFace:
     italic: bool
     path: Path
 
+    def __hash__(self) -> int:
+        # Kept: a print run looks a face up in the glyph caches some 20 times per label.
+        return self._hash_value
+
+    @cached_property
+    def _hash_value(self) -> int:
+        return hash((self.family, self.weight, self.italic, self.path))
+
     @cached_property
     def _hb_font(self) -> hb.Font:
         return hb.Font(hb.Face(hb.Blob.from_file_path(str(self.path))))

@@ -24,9 +24,9 @@ from labelgen.errors import BatchError
 from labelgen.fonts import DEFAULT_FAMILY, REGULAR, font_face
 from labelgen.layout import place_unit_code
 from labelgen.production import run as run_module
+from labelgen.production import serials as serials_module
 from labelgen.production.imposition import ImpositionOptions, impose, load_presets
 from labelgen.production.run import Progress, RunRequest, run_batch
-from labelgen.production import serials as serials_module
 from labelgen.production.serials import (
     UnitCode,
     read_manifest,
