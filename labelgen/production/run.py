@@ -2,7 +2,7 @@
 
 The static design is laid out, checked and drawn once (WeasyPrint), converted to CMYK when
 asked, and becomes one form XObject; sheets are then drawn by worker processes (both cores)
-while a thread asks for the next chunk of serials, and streamed to disk in order by
+while this process asks for the next chunks of serials, and streamed to disk in order by
 `StreamingPdfWriter`, so memory does not grow with the run. A state file beside the output
 records the run's id and a checkpoint of the file every few seconds: `resume=True` carries on
 from there, `restart=True` draws again with the same serials.
@@ -17,7 +17,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import queue
 import threading
 import time
 import uuid
@@ -78,8 +77,10 @@ from labelgen.spec import LabelSpec
 from labelgen.traceability import DEFAULT_BASE_URL
 
 CHECKPOINT_INTERVAL_S = 2.0
-TASKS_PER_WORKER_IN_FLIGHT = 8
-PREFETCHED_CHUNKS = 2
+# Sheets handed to the workers ahead of the one being written: enough labels that the workers
+# keep drawing while this process asks the registry for the next chunk of serials (0.1 s for
+# 1,000). A thread asking for them instead made every sheet wait for the interpreter lock.
+LABELS_IN_FLIGHT = 2 * CHUNK_UNITS
 SERIAL_PROCESS_MAX_UNITS = 200  # below this, starting worker processes costs more than it saves
 
 
@@ -203,7 +204,6 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         handle.flush()
         os.fsync(handle.fileno())
     finally:
-        feed.close()
         if manifest is not None:
             manifest.close()
         handle.close()
@@ -389,22 +389,12 @@ def _in_chunks(units: Iterator[UnitCode]) -> Iterator[list[UnitCode]]:
 
 
 class _UnitFeed:
-    """The run's units in order, from chunks asked for as the sheets need them.
-
-    Once `start_prefetching` is called a thread asks for the next chunks ahead, so that the
-    registry's allocation and signing run while the worker processes draw: with both cores
-    drawing, the main process would otherwise keep them waiting at every chunk.
-    """
+    """The run's units in order, from chunks asked for as the sheets need them."""
 
     def __init__(self, total: int, chunks: Iterator[list[UnitCode]]) -> None:
         self.total = total
         self._chunks = chunks
         self._first_chunk: list[UnitCode] | None = None
-        self._queue: queue.Queue[list[UnitCode] | BaseException | None] = queue.Queue(
-            maxsize=PREFETCHED_CHUNKS
-        )
-        self._thread: threading.Thread | None = None
-        self._closing = threading.Event()
 
     def first_unit(self) -> UnitCode:
         """The run's first unit (its chunk is asked for here, and drawn first)."""
@@ -418,49 +408,8 @@ class _UnitFeed:
         if self._first_chunk is not None:
             yield from self._first_chunk
             self._first_chunk = None
-        while (chunk := self._next_chunk()) is not None:
+        for chunk in self._chunks:
             yield from chunk
-
-    def start_prefetching(self) -> None:
-        """Ask for the chunks after the first in a thread from now on. A process that forks
-        must have started its children before: a fork copies only the calling thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._prefetch, name="labelgen-serials", daemon=True
-            )
-            self._thread.start()
-
-    def close(self) -> None:
-        """Stop asking for chunks; returns once no allocation is under way."""
-        self._closing.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _next_chunk(self) -> list[UnitCode] | None:
-        if self._thread is None:
-            return next(self._chunks, None)
-        item = self._queue.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item
-
-    def _prefetch(self) -> None:
-        try:
-            for chunk in self._chunks:
-                if not self._hand_over(chunk):
-                    return
-            self._hand_over(None)
-        except BaseException as error:  # handed to the drawing thread, which raises it
-            self._hand_over(error)
-
-    def _hand_over(self, item: list[UnitCode] | BaseException | None) -> bool:
-        while not self._closing.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
 
 
 # --- the design every unit shares ----------------------------------------------------------
@@ -659,7 +608,7 @@ def _draw_sheets(
     glyph_ids = set(state.get("glyph_ids", []))
     labels_done = _labels_on_sheets(imposition, state["sheets_done"], slugs.labels_total)
     last_checkpoint = time.perf_counter()
-    for sheet_index, units, content, used in _drawn(request, plan, sheets, feed, slugs):
+    for sheet_index, units, content, used in _drawn(request, plan, sheets, slugs):
         writer.add_page(content, sheet_box, sheet_box, sheet_box)
         glyph_ids |= used
         labels_done += len(units)
@@ -706,7 +655,6 @@ def _drawn(
     request: RunRequest,
     plan: SheetPlan,
     sheets: Iterator[tuple[int, list[Unit]]],
-    feed: _UnitFeed,
     slugs: _Slugs,
 ) -> Iterator[tuple[int, list[Unit], bytes, frozenset[int]]]:
     """Each sheet drawn, in order: by worker processes for big runs, here for small ones."""
@@ -716,18 +664,17 @@ def _drawn(
             content, used = draw_sheet(plan, units, slugs.text(sheet_index))
             yield sheet_index, units, content, used
         return
+    labels_per_sheet = plan.imposition.labels_per_sheet
+    sheets_in_flight = max(2 * workers, -(-LABELS_IN_FLIGHT // labels_per_sheet))
     context = _process_context()
     pending: deque[tuple[int, list[Unit], Future[tuple[bytes, frozenset[int]]]]] = deque()
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(plan,)
     ) as pool:
-        # The pool forks all its workers at its first task; only then may a thread start.
-        pool.submit(os.getpid).result()
-        feed.start_prefetching()
         for sheet_index, units in sheets:
             future = pool.submit(_draw_sheet_in_worker, units, slugs.text(sheet_index))
             pending.append((sheet_index, units, future))
-            if len(pending) >= workers * TASKS_PER_WORKER_IN_FLIGHT:
+            if len(pending) >= sheets_in_flight:
                 index, done_units, done = pending.popleft()
                 yield index, done_units, *done.result()
         while pending:

@@ -157,14 +157,19 @@ def _unit_height_rectangles(xs: IntArray, ys: IntArray, widths: IntArray) -> str
     more than making the code. Here every number is right-aligned in a fixed width (PDF takes
     any run of spaces between tokens) and looked up in a table of such fields, all at once.
     """
-    values = np.stack([xs, ys, widths], axis=1)
-    if not values.size:
+    if not len(xs):
         return ""
-    fields = _number_fields(len(str(int(values.max()))))[values]
-    count = len(values)
-    tail = np.frombuffer(b"1 re\n", dtype=np.uint8)
-    records = np.hstack([fields.reshape(count, -1), np.tile(tail, (count, 1))])
+    digits = len(str(int(max(xs.max(), ys.max(), widths.max()))))
+    fields = _number_fields(digits)
+    field_width = digits + 1
+    records = np.empty((len(xs), 3 * field_width + len(_RECTANGLE_TAIL)), dtype=np.uint8)
+    for column, numbers in enumerate((xs, ys, widths)):
+        records[:, column * field_width : (column + 1) * field_width] = fields[numbers]
+    records[:, 3 * field_width :] = _RECTANGLE_TAIL
     return records.tobytes().decode("ascii")
+
+
+_RECTANGLE_TAIL = np.frombuffer(b"1 re\n", dtype=np.uint8)
 
 
 @cache
