@@ -4,6 +4,7 @@ from the PDF, resume and restart, registry serials verified offline and through 
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 import unicodedata
@@ -269,6 +270,28 @@ def test_a_resume_whose_serial_source_changed_is_refused(
         run_batch(dataclasses.replace(request, resume=True))
 
 
+def test_a_run_stopped_before_its_first_checkpoint_resumes_from_its_first_sheet(
+    tmp_path: Path,
+) -> None:
+    spec_path = write_spec(tmp_path)
+    write_serials(tmp_path / "serials.csv", 30)
+    request = request_for(spec_path, tmp_path / "run.pdf", serials_file=tmp_path / "serials.csv")
+
+    def stop_at_once(progress: Progress) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(request, stop_at_once)
+    with pytest.raises(BatchError, match="--resume carries on"):
+        run_batch(request)
+    resumed = run_batch(dataclasses.replace(request, resume=True))
+    assert resumed.preflight.passed, resumed.preflight.format_text()
+    decoded = []
+    for page_number in range(1, resumed.sheets + 1):
+        decoded += codes_in_reading_order(rasterise_page(resumed.output, page_number))
+    assert decoded == [unit.content for unit in read_manifest(resumed.manifest)]
+
+
 @pytest.mark.slow
 def test_serials_asked_for_while_workers_draw_give_the_same_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -293,6 +316,7 @@ def test_a_registry_failure_while_workers_draw_stops_the_run_so_it_can_resume(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(serials_module, "CHUNK_UNITS", 50)
+    monkeypatch.setattr(run_module, "LABELS_IN_FLIGHT", 100)
     monkeypatch.setattr(run_module, "CHECKPOINT_INTERVAL_S", 0.0)
     failing = CountingAllocator(fail_on_chunk=4)
     request = request_for(write_spec(tmp_path, "round-jar"), tmp_path / "run.pdf", count=260)
@@ -300,6 +324,8 @@ def test_a_registry_failure_while_workers_draw_stops_the_run_so_it_can_resume(
     with pytest.raises(BatchError, match="registry unreachable at chunk 4"):
         run_batch(request)
     assert not request.output.exists()
+    state = json.loads((tmp_path / "run.pdf.state.json").read_text(encoding="utf-8"))
+    assert state["sheets_done"] > 0
     resumed = run_batch(dataclasses.replace(request, resume=True, allocate=CountingAllocator()))
     assert resumed.preflight.passed, resumed.preflight.format_text()
     units = list(read_manifest(resumed.manifest))

@@ -270,8 +270,9 @@ def _starting_state(request: RunRequest, paths: RunPaths, fingerprint: str) -> d
             f"finish that job, or choose another output file than {paths.output.name}"
         )
     if request.resume:
-        if previous is None or previous.get("writer") is None:
+        if previous is None:
             raise BatchError(f"--resume: no interrupted run of {paths.output.name} to resume")
+        # A run stopped before its first checkpoint resumes from its first sheet.
         return previous
     if previous is not None and not request.restart:
         raise BatchError(
