@@ -1,18 +1,22 @@
 """Preflight stage: small print PDFs made here, good and bad, each check passing or failing with a
-reason that names the page; and one real label page."""
+reason that names the page, the same in one process or several; and one real label page."""
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pikepdf
 import pytest
 import segno
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from labelgen.production import colour
+from labelgen.production import colour, preflight
 from labelgen.production.preflight import Check, PreflightReport, preflight_pdf
 
 if TYPE_CHECKING:
@@ -29,6 +33,7 @@ CODES = [f"https://truyxuat.example.vn/01/08936012345674/21/SN{index:04d}" for i
 MakePdf = Callable[..., Path]
 
 
+@cache  # every page of a test file draws the same few codes
 def qr_operators(text: str, left: float, bottom: float) -> str:
     """A QR code as filled squares in 100 % K on a white quiet zone."""
     matrix = [list(row) for row in segno.make(text, error="m", boost_error=False).matrix]
@@ -281,3 +286,229 @@ def test_a_real_converted_label_page_passes(
         if not check.passed
     }
     assert failed == {"no RGB", "OutputIntent"}
+
+
+# --- the page walk: every page searched, in one process or several ----------------------------
+
+RunsInWorkers = list[int]
+
+
+@pytest.fixture
+def runs_in_workers(monkeypatch: pytest.MonkeyPatch) -> RunsInWorkers:
+    """The worker counts of every preflight that shared its work among processes."""
+    calls: RunsInWorkers = []
+    original = preflight._checks_in_workers
+
+    def recording(*arguments: Any) -> list[Check]:
+        calls.append(arguments[-1])
+        return original(*arguments)
+
+    monkeypatch.setattr(preflight, "_checks_in_workers", recording)
+    # A thread another test left running (a server's, say) would keep the work in one process.
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    return calls
+
+
+def test_an_rgb_operator_on_a_late_page_is_found(
+    make_pdf: MakePdf, runs_in_workers: RunsInWorkers
+) -> None:
+    path = make_pdf(12, extra={10: "q 0 0.5 1 RG 0 0 5 5 re S Q"})
+    for workers in (1, 2):
+        check = check_named(
+            preflight_pdf(path, cmyk=True, expected_codes={}, workers=workers), "no RGB"
+        )
+        assert (check.passed, check.detail) == (False, "page 11: RGB colour operator RG")
+    assert runs_in_workers == [2]
+
+
+def test_a_late_page_without_cut_contour_is_found(
+    make_pdf: MakePdf, runs_in_workers: RunsInWorkers
+) -> None:
+    path = make_pdf(12, without_cut=frozenset({11}))
+    report = preflight_pdf(path, cmyk=True, expected_codes={}, workers=2)
+    assert check_named(report, "CutContour").detail == "page 12: no CutContour separation"
+    assert runs_in_workers == [2]
+
+
+@pytest.mark.parametrize(
+    ("operators", "problem"),
+    [
+        # The name written with an escape: /DeviceRGB.
+        ("/Devic#65RGB cs 1 0 0 sc", "operator /DeviceRGB cs"),
+        # A comment between the operands: the first is the space.
+        ("/DeviceRGB % a comment\n/CSCut cs", "operator /DeviceRGB cs"),
+        ("/DeviceRGB /CSCut CS", "operator /DeviceRGB CS"),
+        ("/DeviceRGB 0.5 /CSCut cs", "operator /DeviceRGB cs"),
+        ("/DeviceRGB true /CSCut cs", "operator /DeviceRGB cs"),
+        # Operators right after a delimiter, and right before one.
+        ("(a)Tj(b)rg", "RGB colour operator rg"),
+        ("0 0 1 RG/CSCut cs", "RGB colour operator RG"),
+        # A vertical tab, which qpdf's parser takes for white space.
+        ("0 0 1 rg\x0b0 0 5 5 re f", "RGB colour operator rg"),
+        ("q/DeviceRGB\ncs", "operator /DeviceRGB cs"),
+        ("(a string) Tj 0 1 0 rg", "RGB colour operator rg"),
+        ("BI /W 1 /H 1 /CS /RGB /BPC 8 ID \x00\x00\x00 EI", "inline image in RGB"),
+    ],
+)
+def test_rgb_written_in_any_valid_way_is_found(
+    make_pdf: MakePdf, runs_in_workers: RunsInWorkers, operators: str, problem: str
+) -> None:
+    path = make_pdf(3, extra={2: operators})
+    for workers in (1, 2):
+        report = preflight_pdf(path, cmyk=True, expected_codes={}, workers=workers)
+        assert check_named(report, "no RGB").detail == f"page 3: {problem}"
+
+
+@pytest.mark.parametrize(
+    "operators",
+    [
+        "/CSCut cs 1 sc",  # a Separation on CMYK
+        "(0 0 1 rg) Tj",  # inside a string
+        "% 1 0 0 rg\n",  # inside a comment
+        "/Foo#20rg gs",  # inside a name
+    ],
+)
+def test_what_only_looks_like_rgb_passes(make_pdf: MakePdf, operators: str) -> None:
+    path = make_pdf(2, extra={1: operators})
+    check = check_named(preflight_pdf(path, cmyk=True, expected_codes={}), "no RGB")
+    assert check.passed, check.detail
+
+
+def test_an_rgb_space_in_resources_every_page_shares_is_found_where_used(tmp_path: Path) -> None:
+    pdf = pikepdf.new()
+    resources = pdf.make_indirect(
+        pikepdf.Dictionary(
+            ColorSpace=pikepdf.Dictionary(CSCut=cut_contour(pdf), CSScreen=pikepdf.Name.DeviceRGB)
+        )
+    )
+    for index in range(6):
+        page = pdf.add_blank_page(page_size=(MEDIA[2], MEDIA[3]))
+        page.obj.BleedBox = pikepdf.Array(BLEED)
+        page.obj.TrimBox = pikepdf.Array(TRIM)
+        page.obj.Resources = resources
+        uses = "/CSScreen cs 1 0 0 sc 0 0 5 5 re f" if index == 4 else ""
+        page.obj.Contents = pdf.make_stream(f"/CSCut CS 1 SCN 29 29 342 342 re S {uses}".encode())
+    path = tmp_path / "shared.pdf"
+    pdf.save(path)
+    check = check_named(preflight_pdf(path, cmyk=True, expected_codes={}), "no RGB")
+    assert check.detail == (
+        "page 1: colour space /CSScreen is /DeviceRGB; page 5: operator /CSScreen cs"
+        " (2 pages in all, the first page 1)"
+    )
+
+
+def test_uncompressed_content_split_over_streams_is_searched(
+    make_pdf: MakePdf, tmp_path: Path
+) -> None:
+    with pikepdf.open(make_pdf(3)) as pdf:
+        pdf.pages[2].contents_add(pdf.make_stream(b"1 0 0 RG"))
+        changed = tmp_path / "split.pdf"
+        pdf.save(changed, compress_streams=False)
+    check = check_named(preflight_pdf(changed, cmyk=True, expected_codes={}), "no RGB")
+    assert check.detail == "page 3: RGB colour operator RG"
+
+
+def test_workers_and_one_process_give_the_same_report(
+    make_pdf: MakePdf, tmp_path: Path, runs_in_workers: RunsInWorkers
+) -> None:
+    helvetica = pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+    )
+    wrong = [CODES[0], "https://truyxuat.example.vn/forged", CODES[2], CODES[3]]
+    path = make_pdf(
+        14,
+        codes={13: wrong},
+        boxes={6: {"/TrimBox": (10, 29, 371, 371)}},
+        extra={2: "1 0 0 rg", 10: "0 1 0 RG", 11: "/DeviceRGB cs"},
+        fonts={4: helvetica},
+        without_cut=frozenset({8, 12}),
+    )
+    # An RGB form every page from the second on draws: named once, on the page that first does.
+    with pikepdf.open(path) as pdf:
+        form = pdf.make_stream(
+            b"0 0 1 rg 0 0 5 5 re f",
+            Type=pikepdf.Name.XObject,
+            Subtype=pikepdf.Name.Form,
+            BBox=[0, 0, 10, 10],
+        )
+        for page in pdf.pages[1:]:
+            page.Resources.XObject = pikepdf.Dictionary(Art=form)
+            page.contents_add(pdf.make_stream(b"/Art Do"))
+        shared = tmp_path / "shared-form.pdf"
+        pdf.save(shared)
+    expected = {0: CODES, 7: CODES, 13: CODES, 20: CODES}
+    alone = preflight_pdf(shared, cmyk=True, expected_codes=expected, workers=1)
+    shared_out = preflight_pdf(shared, cmyk=True, expected_codes=expected, workers=2)
+    assert runs_in_workers == [2]
+    assert shared_out == alone
+    assert check_named(alone, "no RGB").detail == (
+        "page 2 › XObject /Art: RGB colour operator rg; page 3: RGB colour operator rg;"
+        " page 11: RGB colour operator RG (4 pages in all, the first page 2)"
+    )
+    assert check_named(alone, "CutContour").detail == (
+        "page 9: no CutContour separation; page 13: no CutContour separation"
+        " (2 pages in all, the first page 9)"
+    )
+    assert check_named(alone, "page boxes").detail.startswith("page 7: TrimBox")
+    assert not check_named(alone, "fonts embedded").passed
+    assert check_named(alone, "codes on page 14").detail.endswith(
+        "first mismatch at code 2: expected"
+        f" {CODES[1]!r}, found 'https://truyxuat.example.vn/forged'"
+    )
+    assert check_named(alone, "codes on page 21").detail == "the file has 14 pages"
+    non_cmyk = [preflight_pdf(shared, cmyk=False, expected_codes={}, workers=n) for n in (1, 2)]
+    assert non_cmyk[0] == non_cmyk[1]
+
+
+def test_a_process_with_other_threads_does_the_work_itself(
+    make_pdf: MakePdf, runs_in_workers: RunsInWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    path = make_pdf(12, extra={11: "1 0 0 rg"})
+    report = preflight_pdf(path, cmyk=True, expected_codes={}, workers=2)
+    assert runs_in_workers == []
+    assert check_named(report, "no RGB").detail == "page 12: RGB colour operator rg"
+
+
+# Pieces of content streams, valid and not, that join into ones with RGB hidden in many ways.
+STREAM_PIECES = [
+    *("0", "0.5", "-2", "1.0e5", "true", "null"),
+    *("/DeviceRGB", "/Devic#65RGB", "/DeviceCMYK", "/CSCut", "/CSScreen", "/CS#53creen", "/"),
+    *("rg", "RG", "cs", "CS", "sc", "k", "q", "Q", "re", "f", "Tj", "T*", "'", "gs", "d0"),
+    *("(", ")", "(rg)", "(a\\)", "((x))", "<00>", "[", "]", "<<", ">>", "{", "}", "%c", "%rg\n"),
+    *("BI /W 1 /H 1 /CS /RGB /BPC 8 ID \x00\x00\x00 EI", "ID", "EI", "#", "/rg", "e"),
+]
+SEPARATORS = [" ", "\n", "", "\r\n", "\x00", "\t", "\x0b", "\f"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(STREAM_PIECES), st.sampled_from(SEPARATORS)), max_size=10)
+)
+def test_the_quick_look_never_rules_out_rgb_the_parser_finds(pieces: list[tuple[str, str]]) -> None:
+    data = "".join(piece + separator for piece, separator in pieces).encode("latin-1")
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page()
+    resources = pdf.make_indirect(
+        pikepdf.Dictionary(
+            ColorSpace=pikepdf.Dictionary(CSCut=cut_contour(pdf), CSScreen=pikepdf.Name.DeviceRGB)
+        )
+    )
+    page.obj.Resources = resources
+    page.obj.Contents = pdf.make_stream(data)
+    try:
+        instructions = pikepdf.parse_content_stream(page)
+    except (pikepdf.PdfError, TypeError, ValueError):
+        assume(False)  # not a content stream at all
+    parser_finds_rgb = False
+    for instruction in instructions:
+        if isinstance(instruction, pikepdf.ContentStreamInlineImage):
+            space = instruction.iimage.obj.get("/CS")
+            parser_finds_rgb |= space == pikepdf.Name("/RGB")
+        elif str(instruction.operator) in ("rg", "RG"):
+            parser_finds_rgb = True
+        elif str(instruction.operator) in ("cs", "CS") and instruction.operands:
+            space = colour.describe_space(instruction.operands[0], resources)
+            parser_finds_rgb |= space.holds_rgb
+    if parser_finds_rgb:
+        assert colour.may_set_rgb(colour.scan_colour_operators(data), resources), data

@@ -2,17 +2,30 @@
 
 The file is read page by page (pikepdf loads objects as they are reached, and an object shared
 by every sheet, such as the artwork form, is examined once), and only the sampled pages are
-rasterised, one at a time, so a run of thousands of sheets fits in memory.
+rasterised, one at a time in each process, so a run of thousands of sheets fits in memory.
 
 Rasterising uses PDFium (pypdfium2) in-process: the document is opened once and each sampled
 page is rendered straight into memory. Poppler's pdftoppm would re-open and re-parse a file of
 hundreds of megabytes for every sampled page and pass each raster through a pipe as PNG.
+
+The cost that grows with the file is reading each page's content: a sheet of 24 labels holds
+some 17,000 operators. Its decoded bytes are searched for the operators that can bring RGB in
+(`scan_colour_operators`), and only a page where that search is unsure goes to pikepdf's
+parser. With more than one core, worker processes forked from this one read what each page
+holds on its own (boxes, content), range by range, and rasterise the sampled pages, while this
+process walks the objects pages share in page order: each is still examined once, and the
+report is the one a single process would give.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import math
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
@@ -25,15 +38,22 @@ from PIL import Image
 from labelgen.export import CUT_CONTOUR
 from labelgen.production.colour import (
     ArtworkWalker,
+    ColourOperators,
     Node,
     inherited_attribute,
+    may_set_rgb,
+    page_content_bytes,
     pdfx_output_intents,
     rgb_in_node,
+    scan_colour_operators,
 )
 
 BOX_TOLERANCE_PT = 0.01
 FONT_FILE_KEYS = ("/FontFile", "/FontFile2", "/FontFile3")
 MAX_LISTED = 3  # problems named in full in one check's detail; the rest are counted
+PARALLEL_MIN_PAGES = 32  # below this, forking workers costs more than it saves
+MAX_PAGES_PER_TASK = 64  # a range of pages one worker reads at a time
+TASKS_PER_WORKER = 4  # ranges per worker at least, so that the workers finish together
 
 QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
@@ -99,6 +119,7 @@ def preflight_pdf(
     expected_codes: Mapping[int, Sequence[str]],
     dpi: int = 300,
     label_boxes_pt: Mapping[int, Sequence[Box]] | None = None,
+    workers: int | None = None,
 ) -> PreflightReport:
     """Check the print PDF at `path` as a print shop would before release.
 
@@ -108,29 +129,128 @@ def preflight_pdf(
     page) each label's box is decoded on its own instead of the whole sheet at once.
     `cmyk` adds the checks a CMYK print file must pass: no RGB anywhere and a PDF/X
     OutputIntent. A page counts as holding labels, and so needs a `CutContour` die line, when
-    its content stream draws anything.
+    its content stream draws anything. `workers` processes share the work (default: one per
+    core for two sampled pages or more, or PARALLEL_MIN_PAGES pages); the report is the same
+    either way.
     """
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
         return PreflightReport((Check("not encrypted", False, "the file needs a password"),))
-    with pdf, ThreadPoolExecutor(max_workers=1) as decoder:
-        page_count = len(pdf.pages)
-        media_boxes = {
-            index: _normalised(_box(_page_box(pdf.pages[index].obj, "/MediaBox")))
-            for index in expected_codes
-            if 0 <= index < page_count
-        }
-        # Rasterising and decoding happen in C and let the structure checks run meanwhile.
-        code_checks = decoder.submit(
-            _code_checks, path, expected_codes, dpi, label_boxes_pt or {}, media_boxes
-        )
-        checks = [_encryption_check(pdf)]
-        checks.extend(_page_checks(pdf, cmyk))
-        if cmyk:
-            checks.append(_output_intent_check(pdf))
-        checks.extend(code_checks.result())
+    with pdf:
+        samples = _code_samples(pdf, expected_codes, label_boxes_pt or {})
+        worker_count = _worker_count(workers, len(pdf.pages), len(samples))
+        if worker_count > 1:
+            checks = _checks_in_workers(pdf, path, cmyk, samples, dpi, worker_count)
+        else:
+            checks = _checks_here(pdf, path, cmyk, samples, dpi)
     return PreflightReport(tuple(checks))
+
+
+def _worker_count(workers: int | None, page_count: int, sample_count: int) -> int:
+    """How many processes share the work: `workers`, or by default one per core when there is
+    work to share (pages to rasterise, or many to read); one whenever this process runs other
+    threads."""
+    if workers is None:
+        workers = 1
+        if sample_count > 1 or page_count >= PARALLEL_MIN_PAGES:
+            workers = os.cpu_count() or 1
+    # A fork copies only the calling thread: a lock another thread held (the service runs jobs
+    # in threads) would stay held in the child for ever.
+    if threading.active_count() > 1:
+        return 1
+    return max(1, workers)
+
+
+def _checks_here(
+    pdf: pikepdf.Pdf, path: Path, cmyk: bool, samples: list[_CodeSample], dpi: int
+) -> list[Check]:
+    """Every check in this process: the sampled pages' codes in a thread, as rasterising and
+    decoding run in C while the pages are walked."""
+    with ThreadPoolExecutor(max_workers=1) as decoder:
+        code_checks = decoder.submit(_code_checks, path, samples, dpi)
+        facts = (_page_facts(page, index + 1, cmyk) for index, page in enumerate(pdf.pages))
+        checks = _document_checks(pdf, cmyk, facts)
+        checks.extend(code_checks.result())
+    return checks
+
+
+def _checks_in_workers(
+    pdf: pikepdf.Pdf, path: Path, cmyk: bool, samples: list[_CodeSample], dpi: int, workers: int
+) -> list[Check]:
+    """Every check, with `workers` forked processes reading each page's own facts and decoding
+    the sampled pages while this one walks the objects pages share."""
+    page_count = len(pdf.pages)
+    pages_per_task = _pages_per_task(page_count, workers)
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(path,),
+    )
+    try:
+        # The sampled pages first: each takes longer than a range of pages, and the ranges
+        # then fill in around them.
+        code_checks = [pool.submit(_code_check_in_worker, sample, dpi) for sample in samples]
+        ranges = deque(
+            pool.submit(_page_facts_in_worker, first, min(first + pages_per_task, page_count), cmyk)
+            for first in range(0, page_count, pages_per_task)
+        )
+        checks = _document_checks(pdf, cmyk, _in_page_order(ranges))
+        checks.extend(future.result() for future in code_checks)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return checks
+
+
+def _pages_per_task(page_count: int, workers: int) -> int:
+    """How many pages one worker reads at a time: at least TASKS_PER_WORKER ranges each."""
+    tasks = workers * TASKS_PER_WORKER
+    return max(1, min(MAX_PAGES_PER_TASK, math.ceil(page_count / tasks)))
+
+
+def _in_page_order(ranges: deque[Future[list[_PageFacts]]]) -> Iterator[_PageFacts]:
+    """The workers' page facts, one per page in page order, each range let go once taken."""
+    while ranges:
+        yield from ranges.popleft().result()
+
+
+@dataclass(frozen=True)
+class _WorkerFile:
+    """The print PDF as a worker process has it open, with its pages listed once: pikepdf
+    lists every page again for each page asked for by index."""
+
+    pdf: pikepdf.Pdf
+    pages: list[pikepdf.Page]
+
+
+_WORKER_PATH: Path | None = None
+_WORKER_FILE: _WorkerFile | None = None
+
+
+def _start_worker(path: Path) -> None:
+    """Remember, in a new worker process, which file to read."""
+    global _WORKER_PATH
+    _WORKER_PATH = path
+
+
+def _page_facts_in_worker(first: int, end: int, cmyk: bool) -> list[_PageFacts]:
+    """The facts of pages `first` to `end` (0-based, end excluded) of the worker's file."""
+    global _WORKER_FILE
+    assert _WORKER_PATH is not None
+    if _WORKER_FILE is None:
+        # Opened here: the parent's copy shares its file offset with the parent.
+        pdf = pikepdf.open(_WORKER_PATH)
+        _WORKER_FILE = _WorkerFile(pdf, list(pdf.pages))
+    pages = _WORKER_FILE.pages
+    return [_page_facts(pages[index], index + 1, cmyk) for index in range(first, end)]
+
+
+def _code_check_in_worker(sample: _CodeSample, dpi: int) -> Check:
+    """The codes check of one sampled page of the worker's file."""
+    assert _WORKER_PATH is not None
+    (check,) = _code_checks(_WORKER_PATH, [sample], dpi)
+    return check
 
 
 # --- document and page structure --------------------------------------------------------------
@@ -151,7 +271,39 @@ def _output_intent_check(pdf: pikepdf.Pdf) -> Check:
     return Check("OutputIntent", True, f"GTS_PDFX, {identifier}, CMYK profile embedded")
 
 
-def _page_checks(pdf: pikepdf.Pdf, cmyk: bool) -> list[Check]:
+def _document_checks(pdf: pikepdf.Pdf, cmyk: bool, facts: Iterator[_PageFacts]) -> list[Check]:
+    """The checks of the file's structure, given each page's own facts in page order."""
+    checks = [_encryption_check(pdf)]
+    checks.extend(_page_checks(pdf, cmyk, facts))
+    if cmyk:
+        checks.append(_output_intent_check(pdf))
+    return checks
+
+
+@dataclass(frozen=True)
+class _PageFacts:
+    """What one page holds on its own, apart from the objects pages share: its box problems,
+    its MediaBox, whether it draws anything, and (for a CMYK check) a scan of its content."""
+
+    box_problems: tuple[str, ...]
+    media_box: Box | None  # None when missing (then among the box problems)
+    draws: bool
+    colour_operators: ColourOperators | None
+
+
+def _page_facts(page: pikepdf.Page, number: int, cmyk: bool) -> _PageFacts:
+    """The facts of `page` (1-based `number`), its content scanned only for `cmyk`."""
+    media = _page_box(page.obj, "/MediaBox")
+    media_box = _normalised(_box(media)) if media is not None else None
+    scan = scan_colour_operators(page_content_bytes(page.obj)) if cmyk else None
+    return _PageFacts(
+        tuple(_box_problems(page.obj, number)), media_box, _draws_anything(page), scan
+    )
+
+
+def _page_checks(pdf: pikepdf.Pdf, cmyk: bool, facts: Iterator[_PageFacts]) -> list[Check]:
+    """The checks made page by page: each page's own facts taken from `facts`, the objects
+    pages share walked here, in page order."""
     boxes = _Findings()
     media_sizes = _Findings()
     fonts = _Findings()
@@ -159,16 +311,17 @@ def _page_checks(pdf: pikepdf.Pdf, cmyk: bool) -> list[Check]:
     cut = _Findings()
     walker = ArtworkWalker()
     has_cut_contour: dict[tuple[int, int], bool] = {}
+    sets_rgb: dict[tuple[tuple[int, int], frozenset[str]], bool] = {}
     first_media: Box | None = None
     page_count = 0
     for index, page in enumerate(pdf.pages):
         number = index + 1
         page_count = number
-        for problem in _box_problems(page.obj, number):
+        own = next(facts)
+        for problem in own.box_problems:
             boxes.add(number, problem)
-        media = _page_box(page.obj, "/MediaBox")
-        if media is not None:
-            media_box = _normalised(_box(media))
+        media_box = own.media_box
+        if media_box is not None:
             if first_media is None:
                 first_media = media_box
             elif not _same_box(media_box, first_media):
@@ -179,9 +332,9 @@ def _page_checks(pdf: pikepdf.Pdf, cmyk: bool) -> list[Check]:
                 if unembedded:
                     fonts.add(number, unembedded)
             elif cmyk:
-                for use in rgb_in_node(node):
+                for use in _rgb_uses(node, own.colour_operators, sets_rgb):
                     rgb.add(number, use)
-        if _draws_anything(page) and not _page_has_cut_contour(page, has_cut_contour):
+        if own.draws and not _page_has_cut_contour(page, has_cut_contour):
             cut.add(number, f"page {number}: no {CUT_CONTOUR} separation")
     pages = f"{page_count} page{'s' if page_count != 1 else ''}"
     checks = [
@@ -193,6 +346,29 @@ def _page_checks(pdf: pikepdf.Pdf, cmyk: bool) -> list[Check]:
         checks.append(rgb.check("no RGB", "no DeviceRGB or RGB ICC colour anywhere"))
     checks.append(cut.check(CUT_CONTOUR, f"a {CUT_CONTOUR} separation on every page that draws"))
     return checks
+
+
+def _rgb_uses(
+    node: Node,
+    page_scan: ColourOperators | None,
+    sets_rgb: dict[tuple[tuple[int, int], frozenset[str]], bool],
+) -> list[str]:
+    """Where `node` uses RGB. A page's own content is parsed only when its scan cannot rule
+    RGB out; the answer for a scan's names is kept per resource dictionary in `sets_rgb`, as
+    every sheet of a run shares one."""
+    if node.page is None or page_scan is None:
+        return rgb_in_node(node)
+    resources = node.resources
+    if page_scan.needs_parsing:
+        may_use_rgb = True
+    elif isinstance(resources, pikepdf.Dictionary) and resources.is_indirect:
+        key = (resources.objgen, page_scan.space_names)
+        if key not in sets_rgb:
+            sets_rgb[key] = may_set_rgb(page_scan, resources)
+        may_use_rgb = sets_rgb[key]
+    else:
+        may_use_rgb = may_set_rgb(page_scan, resources)
+    return rgb_in_node(node) if may_use_rgb else []
 
 
 def _page_box(page: pikepdf.Object, key: str) -> pikepdf.Object | None:
@@ -348,35 +524,55 @@ class _Spot:
     height: float
 
 
-def _code_checks(
-    path: Path,
+@dataclass(frozen=True)
+class _CodeSample:
+    """One sampled page: the codes expected on it in reading order, and where to find them."""
+
+    index: int  # 0-based
+    expected: tuple[str, ...]
+    label_boxes_pt: tuple[Box, ...]  # empty: the whole page is decoded at once
+    media_box: Box | None  # None for a page past the end of the file
+
+
+def _code_samples(
+    pdf: pikepdf.Pdf,
     expected_codes: Mapping[int, Sequence[str]],
-    dpi: int,
     label_boxes_pt: Mapping[int, Sequence[Box]],
-    media_boxes: Mapping[int, Box],
-) -> list[Check]:
-    if not expected_codes:
+) -> list[_CodeSample]:
+    """The sampled pages in page order."""
+    page_count = len(pdf.pages)
+    samples = []
+    for index in sorted(expected_codes):
+        media_box = None
+        if 0 <= index < page_count:
+            media_box = _normalised(_box(_page_box(pdf.pages[index].obj, "/MediaBox")))
+        boxes = tuple(label_boxes_pt.get(index) or ())
+        samples.append(_CodeSample(index, tuple(expected_codes[index]), boxes, media_box))
+    return samples
+
+
+def _code_checks(path: Path, samples: Sequence[_CodeSample], dpi: int) -> list[Check]:
+    if not samples:
         return []
-    checks = []
     document = pypdfium2.PdfDocument(str(path))
     try:
-        page_count = len(document)
-        for index in sorted(expected_codes):
-            name = f"codes on page {index + 1}"
-            if not 0 <= index < page_count:
-                checks.append(Check(name, False, f"the file has {page_count} pages"))
-                continue
-            raster = _rasterise(document, index, dpi)
-            boxes = label_boxes_pt.get(index)
-            if boxes:
-                decoded = _decode_in_boxes(raster, boxes, media_boxes[index], dpi)
-            else:
-                decoded = [code.text for code in _reading_order(_decode(raster))]
-            del raster  # one page's raster at a time
-            checks.append(_compare_codes(name, index + 1, decoded, list(expected_codes[index])))
+        return [_code_check(document, sample, dpi) for sample in samples]
     finally:
         document.close()
-    return checks
+
+
+def _code_check(document: pypdfium2.PdfDocument, sample: _CodeSample, dpi: int) -> Check:
+    name = f"codes on page {sample.index + 1}"
+    page_count = len(document)
+    if not 0 <= sample.index < page_count:
+        return Check(name, False, f"the file has {page_count} pages")
+    raster = _rasterise(document, sample.index, dpi)
+    if sample.label_boxes_pt and sample.media_box is not None:
+        decoded = _decode_in_boxes(raster, sample.label_boxes_pt, sample.media_box, dpi)
+    else:
+        decoded = [code.text for code in _reading_order(_decode(raster))]
+    del raster  # one page's raster at a time
+    return _compare_codes(name, sample.index + 1, decoded, list(sample.expected))
 
 
 def _rasterise(document: pypdfium2.PdfDocument, index: int, dpi: int) -> Image.Image:
