@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 GTIN_LENGTHS = (8, 12, 13, 14)
 VIETNAM_PREFIX = "893"
 
@@ -17,6 +19,7 @@ def gtin_check_digit(data_digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+@lru_cache(maxsize=1024)  # a print run signs thousands of codes of one GTIN
 def is_valid_gtin(gtin: str) -> bool:
     """True when `gtin` is 8, 12, 13 or 14 ASCII digits whose last digit is the right check digit."""
     if len(gtin) not in GTIN_LENGTHS or not (gtin.isascii() and gtin.isdigit()):

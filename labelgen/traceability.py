@@ -109,13 +109,14 @@ def check_qualifier(value: str, field: str) -> None:
             f"{field}: must be 1 to {GS1_QUALIFIER_MAX_CHARS} characters "
             f"for the GS1 Digital Link QR code, not {len(value)}"
         )
+    if GS1_CSET_82.issuperset(value):
+        return
     refused = sorted({char for char in value if char not in GS1_CSET_82})
-    if refused:
-        shown = " ".join(repr(char) for char in refused)
-        raise CodeError(
-            f"{field}: {shown} cannot go into a GS1 Digital Link; use ASCII letters, digits "
-            "and !\"%&'()*+,-./:;<=>?_ only (no spaces or Vietnamese letters)"
-        )
+    shown = " ".join(repr(char) for char in refused)
+    raise CodeError(
+        f"{field}: {shown} cannot go into a GS1 Digital Link; use ASCII letters, digits "
+        "and !\"%&'()*+,-./:;<=>?_ only (no spaces or Vietnamese letters)"
+    )
 
 
 def _qualifiers(batch: str | None, serial: str | None) -> list[tuple[str, str]]:

@@ -23,9 +23,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pikepdf
 
@@ -77,10 +77,12 @@ from labelgen.spec import LabelSpec
 from labelgen.traceability import DEFAULT_BASE_URL
 
 CHECKPOINT_INTERVAL_S = 2.0
+WRITE_BUFFER_BYTES = 1 << 20  # pages come at some 60 kB each: written a few at a time
 # Sheets handed to the workers ahead of the one being written: enough labels that the workers
 # keep drawing while this process asks the registry for the next chunk of serials (0.1 s for
 # 1,000). A thread asking for them instead made every sheet wait for the interpreter lock.
 LABELS_IN_FLIGHT = 2 * CHUNK_UNITS
+LABELS_PER_TASK = 48
 SERIAL_PROCESS_MAX_UNITS = 200  # below this, starting worker processes costs more than it saves
 
 
@@ -539,16 +541,16 @@ class _Slugs:
 
 def _open_writer(
     paths: RunPaths, state: dict[str, Any], shared_pdf: pikepdf.Pdf
-) -> tuple[StreamingPdfWriter, io.BufferedRandom]:
+) -> tuple[StreamingPdfWriter, BinaryIO]:
     if state.get("writer") is not None:
         if not paths.partial.exists():
             raise BatchError(f"--resume: {paths.partial.name} is gone; use --restart")
         writer_state = WriterState(**state["writer"])
-        handle = paths.partial.open("r+b")
+        handle = paths.partial.open("r+b", buffering=WRITE_BUFFER_BYTES)
         handle.truncate(writer_state.size_bytes)
         handle.seek(writer_state.size_bytes)
         return StreamingPdfWriter(handle, writer_state), handle
-    handle = paths.partial.open("w+b")
+    handle = paths.partial.open("w+b", buffering=WRITE_BUFFER_BYTES)
     return StreamingPdfWriter.start(handle, shared_pdf), handle
 
 
@@ -577,9 +579,11 @@ def _start_worker(plan: SheetPlan) -> None:
     _WORKER_PLAN = plan
 
 
-def _draw_sheet_in_worker(units: list[Unit], slug: str) -> tuple[bytes, frozenset[int]]:
+def _draw_sheets_in_worker(
+    sheets: list[tuple[list[Unit], str]],
+) -> list[tuple[bytes, frozenset[int]]]:
     assert _WORKER_PLAN is not None
-    return draw_sheet(_WORKER_PLAN, units, slug)
+    return [draw_sheet(_WORKER_PLAN, units, slug) for units, slug in sheets]
 
 
 def draw_sheet(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[bytes, frozenset[int]]:
@@ -593,7 +597,7 @@ def _draw_sheets(
     paths: RunPaths,
     state: dict[str, Any],
     writer: StreamingPdfWriter,
-    handle: io.BufferedRandom,
+    handle: BinaryIO,
     plan: SheetPlan,
     feed: _UnitFeed,
     slugs: _Slugs,
@@ -641,13 +645,13 @@ def _checkpoint(
     paths: RunPaths,
     state: dict[str, Any],
     writer: StreamingPdfWriter,
-    handle: io.BufferedRandom,
+    handle: BinaryIO,
     glyph_ids: set[int],
 ) -> None:
     """Make what is written durable, then record it: a resume starts from here."""
     handle.flush()
     os.fsync(handle.fileno())
-    state["writer"] = asdict(writer.state)
+    state["writer"] = writer.state.as_record()
     state["glyph_ids"] = sorted(glyph_ids)
     _save_state(paths, state)
 
@@ -666,21 +670,44 @@ def _drawn(
             yield sheet_index, units, content, used
         return
     labels_per_sheet = plan.imposition.labels_per_sheet
-    sheets_in_flight = max(2 * workers, -(-LABELS_IN_FLIGHT // labels_per_sheet))
+    # A task of a few sheets: a sheet of 6 labels alone costs as much to hand over as to draw.
+    sheets_per_task = -(-LABELS_PER_TASK // labels_per_sheet)
+    tasks_in_flight = max(2 * workers, -(-LABELS_IN_FLIGHT // (sheets_per_task * labels_per_sheet)))
     context = _process_context()
-    pending: deque[tuple[int, list[Unit], Future[tuple[bytes, frozenset[int]]]]] = deque()
+    pending: deque[_Task] = deque()
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(plan,)
     ) as pool:
-        for sheet_index, units in sheets:
-            future = pool.submit(_draw_sheet_in_worker, units, slugs.text(sheet_index))
-            pending.append((sheet_index, units, future))
-            if len(pending) >= sheets_in_flight:
-                index, done_units, done = pending.popleft()
-                yield index, done_units, *done.result()
+        for task_sheets in _in_groups(sheets, sheets_per_task):
+            handed = [(units, slugs.text(sheet_index)) for sheet_index, units in task_sheets]
+            pending.append((task_sheets, pool.submit(_draw_sheets_in_worker, handed)))
+            if len(pending) >= tasks_in_flight:
+                yield from _task_sheets(pending.popleft())
         while pending:
-            index, done_units, done = pending.popleft()
-            yield index, done_units, *done.result()
+            yield from _task_sheets(pending.popleft())
+
+
+_Task = tuple[list[tuple[int, list[Unit]]], Future[list[tuple[bytes, frozenset[int]]]]]
+
+
+def _task_sheets(task: _Task) -> Iterator[tuple[int, list[Unit], bytes, frozenset[int]]]:
+    """A task's sheets, drawn, in order (waiting for the worker when it is not done)."""
+    task_sheets, future = task
+    for (sheet_index, units), (content, used) in zip(task_sheets, future.result(), strict=True):
+        yield sheet_index, units, content, used
+
+
+def _in_groups(
+    sheets: Iterator[tuple[int, list[Unit]]], size: int
+) -> Iterator[list[tuple[int, list[Unit]]]]:
+    group: list[tuple[int, list[Unit]]] = []
+    for sheet in sheets:
+        group.append(sheet)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _process_context() -> multiprocessing.context.BaseContext:

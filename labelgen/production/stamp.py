@@ -10,7 +10,7 @@ colour and the slug line, all inside the printer calibration matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -77,22 +77,49 @@ class SheetPlan:
     inks: Inks
     show_serials: bool
 
+    @cached_property
+    def slot_drawings(self) -> dict[int, SlotDrawing]:
+        """What each slot draws the same on every sheet, by slot index (made once a process)."""
+        sheet_height_pt = self.imposition.sheet.height_mm * PT_PER_MM
+        return {
+            slot.index: _slot_drawing(self, slot, sheet_height_pt) for slot in self.imposition.slots
+        }
+
+    @cached_property
+    def sheet_start(self) -> str:
+        """The operators opening every sheet: the printer calibration matrix."""
+        matrix = " ".join(f"{value:.6f}" for value in self.imposition.calibration_matrix_pt())
+        return f"q {matrix} cm"
+
+    @cached_property
+    def crop_marks(self) -> str:
+        """The crop marks in the registration colour, the same on every sheet."""
+        return _crop_mark_operators(self.imposition, self.imposition.sheet.height_mm * PT_PER_MM)
+
+
+@dataclass(frozen=True)
+class SlotDrawing:
+    """A slot's part of every sheet that does not change from unit to unit."""
+
+    trim_left_pt: float
+    trim_top_pt: float
+    artwork: str  # clipped to the slot's bleed; leaves the clip open for the unit's code
+    die_line: str
+
 
 def sheet_operators(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[str, frozenset[int]]:
     """The content stream of one sheet holding `units`, and the glyphs it calls."""
-    imposition = plan.imposition
-    sheet_height_pt = imposition.sheet.height_mm * PT_PER_MM
-    matrix = " ".join(f"{value:.6f}" for value in imposition.calibration_matrix_pt())
-    parts = [f"q {matrix} cm"]
+    parts = [plan.sheet_start]
     glyph_ids: set[int] = set()
-    slots = {slot.index: slot for slot in imposition.slots}
+    slots = plan.slot_drawings
     for unit in units:
-        operators, used = _label_operators(plan, slots[unit.slot_index], unit, sheet_height_pt)
+        operators, used = _label_operators(plan, slots[unit.slot_index], unit)
         parts.append(operators)
         glyph_ids |= used
     for unit in units:
-        parts.append(_die_line_operators(plan, slots[unit.slot_index], sheet_height_pt))
-    parts.append(_crop_mark_operators(imposition, sheet_height_pt))
+        parts.append(slots[unit.slot_index].die_line)
+    parts.append(plan.crop_marks)
+    sheet_height_pt = plan.imposition.sheet.height_mm * PT_PER_MM
     slug_operators, used = _slug_operators(plan, slug, sheet_height_pt)
     parts.append(slug_operators)
     glyph_ids |= used
@@ -100,9 +127,7 @@ def sheet_operators(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[str,
     return "\n".join(part for part in parts if part), frozenset(glyph_ids)
 
 
-def _label_operators(
-    plan: SheetPlan, slot: Slot, unit: Unit, sheet_height_pt: float
-) -> tuple[str, frozenset[int]]:
+def _slot_drawing(plan: SheetPlan, slot: Slot, sheet_height_pt: float) -> SlotDrawing:
     label = plan.label
     trim_left_pt = slot.trim_x_mm * PT_PER_MM
     trim_top_pt = sheet_height_pt - slot.trim_y_mm * PT_PER_MM
@@ -113,6 +138,17 @@ def _label_operators(
     clip_height = (slot.bleed_top_mm + label.height_mm + slot.bleed_bottom_mm) * PT_PER_MM
     artwork_left = trim_left_pt - label.bleed_mm * PT_PER_MM
     artwork_bottom = trim_top_pt - height_pt - label.bleed_mm * PT_PER_MM
+    artwork = (
+        f"q {clip_left:.3f} {clip_bottom:.3f} {clip_width:.3f} {clip_height:.3f} re W n\n"
+        f"q 1 0 0 1 {artwork_left:.3f} {artwork_bottom:.3f} cm /{ARTWORK_NAME} Do Q"
+    )
+    return SlotDrawing(
+        trim_left_pt, trim_top_pt, artwork, _die_line_operators(plan, trim_left_pt, trim_top_pt)
+    )
+
+
+def _label_operators(plan: SheetPlan, slot: SlotDrawing, unit: Unit) -> tuple[str, frozenset[int]]:
+    label = plan.label
     qr, serial_line = place_unit_code(
         label.qr_box,
         label.qr_slot,
@@ -120,15 +156,12 @@ def _label_operators(
         unit.serial if plan.show_serials else None,
         label.family,
     )
-    code = _qr_operators(qr, plan.inks, trim_left_pt, trim_top_pt)
-    parts = [
-        f"q {clip_left:.3f} {clip_bottom:.3f} {clip_width:.3f} {clip_height:.3f} re W n",
-        f"q 1 0 0 1 {artwork_left:.3f} {artwork_bottom:.3f} cm /{ARTWORK_NAME} Do Q",
-        code,
-    ]
+    parts = [slot.artwork, _qr_operators(qr, plan.inks, slot.trim_left_pt, slot.trim_top_pt)]
     glyph_ids: frozenset[int] = frozenset()
     if serial_line is not None:
-        text = _serial_operators(serial_line, label.family, plan.inks, trim_left_pt, trim_top_pt)
+        text = _serial_operators(
+            serial_line, label.family, plan.inks, slot.trim_left_pt, slot.trim_top_pt
+        )
         parts.append(text.operators)
         glyph_ids = text.glyph_ids
     parts.append("Q")
@@ -188,12 +221,10 @@ def _serial_operators(
     return PlacedText(f"{inks.black} {placed.operators}", placed.glyph_ids)
 
 
-def _die_line_operators(plan: SheetPlan, slot: Slot, sheet_height_pt: float) -> str:
+def _die_line_operators(plan: SheetPlan, trim_left_pt: float, trim_top_pt: float) -> str:
     """The label's outline in the CutContour separation, overprinting: cut, never printed."""
-    left_pt = slot.trim_x_mm * PT_PER_MM
-    top_pt = sheet_height_pt - slot.trim_y_mm * PT_PER_MM
     return (
-        f"q /{OVERPRINT_STATE_NAME} gs 1 0 0 1 {left_pt:.3f} {top_pt:.3f} cm "
+        f"q /{OVERPRINT_STATE_NAME} gs 1 0 0 1 {trim_left_pt:.3f} {trim_top_pt:.3f} cm "
         f"/{CUT_COLOUR_SPACE_NAME} CS 1 SCN {HAIRLINE_PT} w "
         f"{plan.label.die_line_operators} S Q"
     )

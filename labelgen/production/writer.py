@@ -14,7 +14,7 @@ truncate the file there and go on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pikepdf
 from isal import isal_zlib
@@ -42,6 +42,20 @@ class WriterState:
         0  # the first of the numbers kept for the page tree, resources, catalogue
     )
     glyph_ids: list[int] = field(default_factory=list)
+
+    def as_record(self) -> dict[str, Any]:
+        """The state as plain data for a checkpoint, copied as it is now.
+
+        Not `dataclasses.asdict`, which deep-copies the lists number by number: it cost
+        seconds over a long run's checkpoints, each holding every object's offset so far.
+        """
+        return {
+            "size_bytes": self.size_bytes,
+            "offsets": list(self.offsets),
+            "page_numbers": list(self.page_numbers),
+            "reserved_number": self.reserved_number,
+            "glyph_ids": list(self.glyph_ids),
+        }
 
 
 @dataclass(frozen=True)
