@@ -470,6 +470,17 @@ def test_a_process_with_other_threads_does_the_work_itself(
     assert check_named(report, "no RGB").detail == "page 12: RGB colour operator rg"
 
 
+@pytest.mark.parametrize(
+    ("page_count", "sample_count", "expected"),
+    [(10, 1, 1), (10, 3, 2), (500, 0, 2), (2_000, 3, 2), (2_001, 3, 1), (16_667, 3, 1)],
+)
+def test_workers_share_a_preflight_of_moderate_size_only(
+    page_count: int, sample_count: int, expected: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(preflight.os, "cpu_count", lambda: 2)
+    assert preflight._worker_count(None, page_count, sample_count) == expected
+
+
 # Pieces of content streams, valid and not, that join into ones with RGB hidden in many ways.
 STREAM_PIECES = [
     *("0", "0.5", "-2", "1.0e5", "true", "null"),
