@@ -241,6 +241,12 @@ def make_qr(content: str) -> QrSymbol:
     )
 
 
+def make_qr_once(content: str) -> QrSymbol:
+    """`make_qr` without its cache, for a content coded once and never again: each unit of a
+    print run has its own, and keeping the last 1,024 symbols cost a worker 21 MB."""
+    return make_qr.__wrapped__(content)
+
+
 @cache
 def _row_slices(size_modules: int) -> tuple[slice, ...]:
     """The slices that cut a square matrix's bytes, row after row, into its rows."""

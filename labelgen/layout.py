@@ -387,16 +387,23 @@ def _anchor(box: Box, slot: GraphicSlot, width_mm: float, height_mm: float) -> t
 
 
 def place_unit_code(
-    box: Box, slot: GraphicSlot, content: str, serial: str | None, family: str
+    box: Box,
+    slot: GraphicSlot,
+    content: str,
+    serial: str | None,
+    family: str,
+    *,
+    once: bool = False,
 ) -> tuple[QrPlacement, SerialLine | None]:
     """The QR holding `content` in the slot `box`, and under it the unit's serial when it has one.
 
     A print run calls this for every unit, so each code gets the size its own content needs.
     The serial gets one line of the print norms' 6 pt under the code, set smaller when its
     letters are wider than the slot (a W is 2.6 times a 1): the room kept for it, and so the
-    code's size, is the same for every serial of a run.
+    code's size, is the same for every serial of a run. `once` makes the code without
+    `make_qr`'s cache, for a content drawn once and never again (a print run's unit).
     """
-    symbol = codes.make_qr(content)
+    symbol = codes.make_qr_once(content) if once else codes.make_qr(content)
     if serial is None:
         return _place_qr(box, slot, symbol), None
     face = font_face(family, REGULAR)

@@ -21,6 +21,7 @@ from labelgen.codes import (
     make_ean8,
     make_ean13,
     make_qr,
+    make_qr_once,
     make_retail_barcode,
 )
 from labelgen.errors import CodeError
@@ -508,3 +509,10 @@ def test_dark_runs_redraw_the_matrix() -> None:
         assert not any(redrawn[row][start_col : start_col + length])
         redrawn[row][start_col : start_col + length] = [True] * length
     assert tuple(bytes(row) for row in redrawn) == symbol.dark
+
+
+def test_a_code_made_once_is_the_cached_code_and_leaves_the_cache_alone() -> None:
+    make_qr.cache_clear()
+    symbol = make_qr_once(LONG_DIGITAL_LINK)
+    assert make_qr.cache_info().currsize == 0
+    assert symbol == make_qr(LONG_DIGITAL_LINK)

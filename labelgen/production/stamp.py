@@ -155,6 +155,7 @@ def _label_operators(plan: SheetPlan, slot: SlotDrawing, unit: Unit) -> tuple[st
         unit.content,
         unit.serial if plan.show_serials else None,
         label.family,
+        once=True,
     )
     parts = [slot.artwork, _qr_operators(qr, plan.inks, slot.trim_left_pt, slot.trim_top_pt)]
     glyph_ids: frozenset[int] = frozenset()
