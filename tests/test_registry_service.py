@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
 from labelgen.errors import (
@@ -32,6 +33,8 @@ from labelgen.registry import (
     upgrade_database,
     verification_document,
 )
+from labelgen.registry import database as database_module
+from labelgen.registry.database import HEAD_REVISION, alembic_config
 from labelgen.registry.models import ApiKey, Base, CertificateEvent, ScanEvent
 from labelgen.registry.scans import COPY_DISTINCT_NETWORKS, network_hash
 from labelgen.registry.testing import (
@@ -437,3 +440,20 @@ def test_the_migrations_build_exactly_the_models(database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_the_head_revision_opened_without_alembic_is_the_newest_migration() -> None:
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert scripts.get_current_head() == HEAD_REVISION
+
+
+def test_a_database_at_the_head_revision_is_opened_without_running_migrations(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade_database(database_url)
+
+    def refuse(connection: object) -> None:
+        raise AssertionError("migrations run again")
+
+    monkeypatch.setattr(database_module, "_run_migrations", refuse)
+    upgrade_database(database_url)
