@@ -478,6 +478,7 @@ def test_workers_share_a_preflight_of_moderate_size_only(
     page_count: int, sample_count: int, expected: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(preflight.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert preflight._worker_count(None, page_count, sample_count) == expected
 
 
