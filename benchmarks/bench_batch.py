@@ -5,8 +5,8 @@ Each run is a `labelgen batch` subprocess in CMYK against a throwaway SQLite reg
 issues and signs the serials; its peak memory is the largest sum of the proportional set sizes
 of the run's processes (main and workers), sampled every 50 ms. The run's wall time counts
 everything a print shop waits for: start-up, serial allocation and signing, drawing, writing and the
-preflight; `sheets/s` is the rate of the drawing phase alone (the run's own timing). Prints
-figures and ratios; asserts nothing.
+preflight; `sheets/s` is the rate of the sheets phase alone (the run's own timing: the sheets
+drawn while the serials are asked for, chunk by chunk). Prints figures and ratios; asserts nothing.
 
     .venv/bin/python benchmarks/bench_batch.py [COUNTS...]   # default: 1000 10000 100000
 """
@@ -135,7 +135,7 @@ def _run(
 
 
 def _phases(stdout: str) -> dict[str, float]:
-    """The run's own timing line (`serials 2.1 s · artwork 0.2 s · sheets 6.5 s · …`)."""
+    """The run's own timing line (`setup 0.2 s · artwork 0.2 s · sheets 5.4 s · …`)."""
     phases = {}
     for line in stdout.splitlines():
         if " s · " in line:

@@ -36,7 +36,7 @@ class FontFace:
     path: Path
 
     def __hash__(self) -> int:
-        # Kept: a print run looks a face up in the glyph caches some 20 times per label.
+        # Computed once: a print run looks a face up in the glyph caches some 20 times a label.
         return self._hash_value
 
     @cached_property
@@ -88,11 +88,9 @@ class FontFace:
                 missing.append(character)
         return missing
 
-    def text_width_mm(self, text: str, font_size_pt: float, *, once: bool = False) -> float:
-        """The advance width of `text` set on one line at `font_size_pt`, in mm; `once` for text
-        set once and never again (see `shape_text_once`)."""
-        glyphs = shape_text_once(self, text) if once else shape_text(self, text)
-        return glyphs_width_mm(self, glyphs, font_size_pt)
+    def text_width_mm(self, text: str, font_size_pt: float) -> float:
+        """The advance width of `text` set on one line at `font_size_pt`, in mm."""
+        return glyphs_width_mm(self, shape_text(self, text), font_size_pt)
 
     @cached_property
     def woff2_base64(self) -> str:

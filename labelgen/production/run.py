@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import pikepdf
 
@@ -329,7 +329,7 @@ def _open_units(
                 f"--count: {paths.manifest.name} holds {count} serials for this job, "
                 f"not {request.count}"
             )
-        return _UnitFeed(count, _in_chunks(read_manifest(paths.manifest))), None
+        return _UnitFeed(count, _in_groups(read_manifest(paths.manifest), CHUNK_UNITS)), None
     count, chunks = _unit_source(request, state["run_id"])
     earlier: list[UnitCode] = []
     if request.resume or request.restart:
@@ -377,17 +377,6 @@ def _recorded(
                     "another output name"
                 )
         manifest.write(chunk)
-        yield chunk
-
-
-def _in_chunks(units: Iterator[UnitCode]) -> Iterator[list[UnitCode]]:
-    chunk: list[UnitCode] = []
-    for unit in units:
-        chunk.append(unit)
-        if len(chunk) == CHUNK_UNITS:
-            yield chunk
-            chunk = []
-    if chunk:
         yield chunk
 
 
@@ -687,6 +676,21 @@ def _drawn(
             yield from _task_sheets(pending.popleft())
 
 
+_Item = TypeVar("_Item")
+
+
+def _in_groups(items: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
+    """`items` in lists of `size`, the last one shorter when they run out."""
+    group: list[_Item] = []
+    for item in items:
+        group.append(item)
+        if len(group) == size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
 _Task = tuple[list[tuple[int, list[Unit]]], Future[list[tuple[bytes, frozenset[int]]]]]
 
 
@@ -695,19 +699,6 @@ def _task_sheets(task: _Task) -> Iterator[tuple[int, list[Unit], bytes, frozense
     task_sheets, future = task
     for (sheet_index, units), (content, used) in zip(task_sheets, future.result(), strict=True):
         yield sheet_index, units, content, used
-
-
-def _in_groups(
-    sheets: Iterator[tuple[int, list[Unit]]], size: int
-) -> Iterator[list[tuple[int, list[Unit]]]]:
-    group: list[tuple[int, list[Unit]]] = []
-    for sheet in sheets:
-        group.append(sheet)
-        if len(group) == size:
-            yield group
-            group = []
-    if group:
-        yield group
 
 
 def _process_context() -> multiprocessing.context.BaseContext:

@@ -122,10 +122,6 @@ class ManifestWriter:
         """Stop writing and keep what is written, for a resumed run to check against."""
         self._handle.close()
 
-    def discard(self) -> None:
-        self._handle.close()
-        self.partial.unlink(missing_ok=True)
-
 
 def unfinished_manifest_path(path: Path) -> Path:
     """Where the manifest `path` is written until its last unit is in."""

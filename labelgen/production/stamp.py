@@ -77,12 +77,16 @@ class SheetPlan:
     inks: Inks
     show_serials: bool
 
+    @property
+    def sheet_height_pt(self) -> float:
+        return self.imposition.sheet.height_mm * PT_PER_MM
+
     @cached_property
     def slot_drawings(self) -> dict[int, SlotDrawing]:
         """What each slot draws the same on every sheet, by slot index (made once a process)."""
-        sheet_height_pt = self.imposition.sheet.height_mm * PT_PER_MM
         return {
-            slot.index: _slot_drawing(self, slot, sheet_height_pt) for slot in self.imposition.slots
+            slot.index: _slot_drawing(self, slot, self.sheet_height_pt)
+            for slot in self.imposition.slots
         }
 
     @cached_property
@@ -94,7 +98,7 @@ class SheetPlan:
     @cached_property
     def crop_marks(self) -> str:
         """The crop marks in the registration colour, the same on every sheet."""
-        return _crop_mark_operators(self.imposition, self.imposition.sheet.height_mm * PT_PER_MM)
+        return _crop_mark_operators(self.imposition, self.sheet_height_pt)
 
 
 @dataclass(frozen=True)
@@ -119,8 +123,7 @@ def sheet_operators(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[str,
     for unit in units:
         parts.append(slots[unit.slot_index].die_line)
     parts.append(plan.crop_marks)
-    sheet_height_pt = plan.imposition.sheet.height_mm * PT_PER_MM
-    slug_operators, used = _slug_operators(plan, slug, sheet_height_pt)
+    slug_operators, used = _slug_operators(plan, slug, plan.sheet_height_pt)
     parts.append(slug_operators)
     glyph_ids |= used
     parts.append("Q")
