@@ -191,6 +191,8 @@ def test_an_interrupted_run_resumes_to_the_same_file(
     resumed = run_batch(dataclasses.replace(interrupted, resume=True))
     assert resumed.output.read_bytes() == expected
     assert not (tmp_path / "b" / "run.pdf.state.json").exists()
+    # Three sheets were drawn and checkpointed before the interruption.
+    assert resumed.labels_drawn == resumed.labels - 3 * resumed.labels_per_sheet
 
 
 class CountingAllocator:

@@ -111,11 +111,14 @@ def _batch(arguments: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr)
     result = run_batch(request, bar.update)
     bar.close()
-    rate = result.labels / result.elapsed_s if result.elapsed_s else 0.0
+    rate = result.labels_drawn / result.elapsed_s if result.elapsed_s else 0.0
+    resumed = ""
+    if result.labels_drawn < result.labels:
+        resumed = f"{result.labels_drawn:,} drawn now, "
     print(
         f"{result.output} ({result.labels:,} labels on {result.sheets:,} sheets of "
-        f"{result.labels_per_sheet}, {result.size_bytes:,} bytes, {result.elapsed_s:.1f} s, "
-        f"{rate:,.0f} labels/s)"
+        f"{result.labels_per_sheet}, {result.size_bytes:,} bytes, {resumed}"
+        f"{result.elapsed_s:.1f} s, {rate:,.0f} labels/s)"
     )
     print(f"{result.manifest} (serials and QR contents, in print order)")
     print(" · ".join(f"{name} {seconds:.1f} s" for name, seconds in result.phases_s.items()))

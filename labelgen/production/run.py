@@ -128,6 +128,7 @@ class RunResult:
     labels: int
     sheets: int
     labels_per_sheet: int
+    labels_drawn: int  # by this call: fewer than `labels` when it resumed an interrupted run
     elapsed_s: float
     size_bytes: int
     preflight: PreflightReport
@@ -167,6 +168,7 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     imposition = impose(label.width_mm, label.height_mm, label.bleed_mm, request.sheet)
     fingerprint = _fingerprint(request)
     state = _starting_state(request, paths, fingerprint)
+    sheets_before = state["sheets_done"]
     manifest: ManifestWriter | None = None
     try:
         feed, manifest = _open_units(request, paths, state)
@@ -224,6 +226,7 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         labels=units_total,
         sheets=sheets_total,
         labels_per_sheet=imposition.labels_per_sheet,
+        labels_drawn=units_total - _labels_on_sheets(imposition, sheets_before, units_total),
         elapsed_s=time.perf_counter() - started,
         size_bytes=paths.output.stat().st_size,
         preflight=report,
