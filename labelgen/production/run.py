@@ -51,7 +51,6 @@ from labelgen.production.serials import (
     count_manifest,
     read_manifest,
     read_serial_file,
-    read_unfinished_manifest,
     registry_chunks,
     unfinished_manifest_path,
     unsigned_chunks,
@@ -334,11 +333,8 @@ def _open_units(
             )
         return _UnitFeed(count, _in_groups(read_manifest(paths.manifest), CHUNK_UNITS)), None
     count, chunks = _unit_source(request, state["run_id"])
-    earlier: list[UnitCode] = []
-    if request.resume or request.restart:
-        earlier = read_unfinished_manifest(unfinished_manifest_path(paths.manifest))
-    manifest = ManifestWriter(paths.manifest)
-    return _UnitFeed(count, _recorded(chunks, manifest, earlier)), manifest
+    manifest = ManifestWriter(paths.manifest, check_earlier=request.resume or request.restart)
+    return _UnitFeed(count, _recorded(chunks, manifest)), manifest
 
 
 def _unit_source(request: RunRequest, run_id: str) -> tuple[int, Iterator[list[UnitCode]]]:
@@ -364,21 +360,11 @@ def _unit_source(request: RunRequest, run_id: str) -> tuple[int, Iterator[list[U
 
 
 def _recorded(
-    chunks: Iterator[list[UnitCode]], manifest: ManifestWriter, earlier: list[UnitCode]
+    chunks: Iterator[list[UnitCode]], manifest: ManifestWriter
 ) -> Iterator[list[UnitCode]]:
-    """`chunks`, each written to the manifest before it is drawn, and checked against the units
-    an interrupted attempt of the same job already wrote (and may have printed)."""
+    """`chunks`, each written to the manifest (or checked against what an interrupted attempt
+    of the same job wrote there) before it is drawn."""
     for chunk in chunks:
-        start = manifest.count
-        for position, (unit, before) in enumerate(
-            zip(chunk, earlier[start : start + len(chunk)], strict=False), start=start + 1
-        ):
-            if unit != before:
-                raise BatchError(
-                    f"unit {position} is {unit.serial} now but was {before.serial} when this "
-                    "run was interrupted: the serial source changed; start a new run under "
-                    "another output name"
-                )
         manifest.write(chunk)
         yield chunk
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,22 +94,37 @@ def unsigned_chunks(spec: LabelSpec, serials: list[str], base_url: str) -> Itera
 
 class ManifestWriter:
     """The manifest written as the units arrive, through `NAME.serials.csv.part`, renamed once
-    the last unit is in: a manifest under its own name is always whole."""
+    the last unit is in: a manifest under its own name is always whole.
 
-    def __init__(self, path: Path) -> None:
+    With `check_earlier`, a `.part` left by an interrupted attempt of the same job is kept: each
+    unit is compared with its row there, one row at a time, and writing goes on after the last
+    whole row. A unit that differs from what was written (and may have been printed) is refused.
+    """
+
+    def __init__(self, path: Path, *, check_earlier: bool = False) -> None:
         self.path = path
         self.partial = unfinished_manifest_path(path)
-        self._handle = self.partial.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._handle, lineterminator="\n")
-        self._writer.writerow(MANIFEST_HEADER)
         self.count = 0
+        self._checking = check_earlier and self.partial.exists()
+        header = _csv_lines([MANIFEST_HEADER])
+        if self._checking:
+            self._handle = self.partial.open("r+b")
+            if self._handle.readline() != header:
+                self._handle.close()
+                raise BatchError(f"{self.partial} is not a labelgen run manifest")
+        else:
+            self._handle = self.partial.open("w+b")
+            self._handle.write(header)
 
     def write(self, units: list[UnitCode]) -> None:
         rows = [
             (self.count + offset, unit.serial, unit.content)
             for offset, unit in enumerate(units, start=1)
         ]
-        self._writer.writerows(rows)
+        data = _csv_lines(rows)
+        if self._checking:
+            data = self._after_earlier_rows(data, units)
+        self._handle.write(data)
         self.count += len(units)
         # On disk before the chunk's sheets are drawn, for a resume to check against.
         self._handle.flush()
@@ -121,6 +136,35 @@ class ManifestWriter:
     def close(self) -> None:
         """Stop writing and keep what is written, for a resumed run to check against."""
         self._handle.close()
+
+    def _after_earlier_rows(self, data: bytes, units: list[UnitCode]) -> bytes:
+        """What of `data` (a row per unit, none spanning two lines: serials and URLs hold no
+        line break) the earlier attempt has not written yet; BatchError when a row it wrote
+        differs. Once its whole rows are used up, the file is left ready to be written on."""
+        lines = data.splitlines(keepends=True)
+        for index, (line, unit) in enumerate(zip(lines, units, strict=True)):
+            earlier = self._handle.readline()
+            if not earlier.endswith(b"\n"):
+                # The earlier rows end here, the last perhaps cut short: write over it.
+                self._handle.seek(-len(earlier), io.SEEK_CUR)
+                self._handle.truncate()
+                self._checking = False
+                return b"".join(lines[index:])
+            if earlier != line:
+                earlier_serial = next(csv.reader([earlier.decode("utf-8")]))[1]
+                raise BatchError(
+                    f"unit {self.count + index + 1} is {unit.serial} now but was "
+                    f"{earlier_serial} when this run was interrupted: the serial source changed; "
+                    "start a new run under another output name"
+                )
+        return b""
+
+
+def _csv_lines(rows: Iterable[Sequence[object]]) -> bytes:
+    """Rows as the UTF-8 CSV lines the manifest holds."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    return text.getvalue().encode("utf-8")
 
 
 def unfinished_manifest_path(path: Path) -> Path:
@@ -136,19 +180,6 @@ def read_manifest(path: Path) -> Iterator[UnitCode]:
             raise BatchError(f"{path} is not a labelgen run manifest")
         for row in reader:
             yield UnitCode(row[1], row[2])
-
-
-def read_unfinished_manifest(path: Path) -> list[UnitCode]:
-    """The whole rows of a manifest that was being written when its run stopped (none when it
-    is not there); a last row cut short is left out."""
-    if not path.exists():
-        return []
-    text = path.read_text(encoding="utf-8")
-    whole_lines = text[: text.rfind("\n") + 1]
-    rows = list(csv.reader(io.StringIO(whole_lines)))
-    if not rows or tuple(rows[0]) != MANIFEST_HEADER:
-        raise BatchError(f"{path} is not a labelgen run manifest")
-    return [UnitCode(row[1], row[2]) for row in rows[1:]]
 
 
 def count_manifest(path: Path) -> int:
