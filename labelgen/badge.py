@@ -8,13 +8,15 @@ import unicodedata
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from labelgen.colors import contrast_ratio
 from labelgen.fonts import BOLD, DEFAULT_FAMILY, MM_PER_PT, REGULAR, font_face
+from labelgen.templates import MIN_TEXT_SIZE_PT
 
 CERTIFIED_STARS = (3, 4, 5)
 FONT_FAMILY = DEFAULT_FAMILY
-MIN_CAP_HEIGHT_MM = 1.2
-# The narrowest badge the sizes below are drawn for: there every text keeps MIN_CAP_HEIGHT_MM.
-MIN_WIDTH_MM = 16.0
+# The print norm's floor (REGULATIONS §7) as a font size in mm: badge text is judged at the size
+# it is printed, and text that would come out smaller is left out, never set smaller.
+MIN_TEXT_SIZE_MM = MIN_TEXT_SIZE_PT * MM_PER_PT
 # Be Vietnam Pro's capitals and digits stand 0.74 em tall (OS/2 sCapHeight 740 of 1000).
 CAP_HEIGHT_EM = 0.74
 # How far Vietnamese marks rise above it: 0.25 em for one (Á), 0.39 em for a stack (Ồ).
@@ -54,6 +56,12 @@ PROVINCE_FONT_SIZE = 0.105
 YEAR_FONT_SIZE = 0.102
 # Long province names are first set smaller, then condensed; past this they would stop reading.
 MIN_CONDENSE = 0.6
+# The narrowest badge whose own wording, "OCOP", reaches 6 pt. The grade line and the caption
+# reach it only from FULL_WIDTH_MM; narrower, they are left out and the stars show the grade.
+MIN_WIDTH_MM = MIN_TEXT_SIZE_MM / OCOP_FONT_SIZE
+FULL_WIDTH_MM = MIN_TEXT_SIZE_MM / min(SAO_FONT_SIZE, PROVINCE_FONT_SIZE, YEAR_FONT_SIZE)
+# Sizes computed as fractions of a width land a hair off the limit they were chosen to meet.
+_TOLERANCE_MM = 1e-6
 
 _HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
@@ -65,6 +73,24 @@ class CaptionLine:
     text: str
     weight: int
     font_size: float
+
+
+@dataclass(frozen=True)
+class FittedLine:
+    """A caption line as printed: its font size in mm and how far it is condensed (1 = not)."""
+
+    line: CaptionLine
+    font_size_mm: float
+    condense: float
+
+
+@dataclass(frozen=True)
+class BadgeSize:
+    """How large a badge is drawn in a box, and whether its caption ribbon is drawn with it."""
+
+    width_mm: float
+    height_mm: float
+    with_caption: bool
 
 
 @dataclass(frozen=True)
@@ -96,26 +122,46 @@ class BadgeColors:
         return cls(fill=primary, star=star, text=lettering, ring=star)
 
 
-def contrast_ratio(first: str, second: str) -> float:
-    """WCAG 2 contrast ratio of two #RRGGBB colours, from 1 (same) to 21 (black on white)."""
-    lighter, darker = sorted((_relative_luminance(first), _relative_luminance(second)))[::-1]
-    return (lighter + 0.05) / (darker + 0.05)
-
-
-def _relative_luminance(color: str) -> float:
-    channels = [int(color[index : index + 2], 16) / 255 for index in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def _most_legible_neutral(background: str) -> str:
     white, ink = "#FFFFFF", "#1D1D1B"
     return max((white, ink), key=lambda neutral: contrast_ratio(background, neutral))
 
 
 def has_caption(year: int | None, province: str | None) -> bool:
-    """Whether draw_badge adds the caption ribbon for this year and province."""
+    """Whether there is a year or province to caption; shows_caption says if it is printed."""
     return year is not None or bool(province and province.strip())
+
+
+def shows_caption(width_mm: float, year: int | None, province: str | None) -> bool:
+    """Whether draw_badge adds the caption ribbon at this width: some line of it reaches 6 pt."""
+    return bool(printed_caption(year, province, width_mm))
+
+
+def shows_grade(width_mm: float) -> bool:
+    """Whether the "n SAO" line reaches 6 pt at this width; below, the stars alone show the grade."""
+    return is_legible(width_mm * SAO_FONT_SIZE)
+
+
+def is_legible(font_size_mm: float) -> bool:
+    """Whether text set at this font size (in mm, as printed) reaches the 6 pt print floor."""
+    return font_size_mm >= MIN_TEXT_SIZE_MM - _TOLERANCE_MM
+
+
+def fit_badge(
+    box_width_mm: float, box_height_mm: float, year: int | None, province: str | None
+) -> BadgeSize:
+    """The largest badge a box holds, with its caption only where the caption is printed.
+
+    A caption that would come out under 6 pt at the captioned size is dropped, and the badge,
+    without its ribbon, grows to the box's height. Draw a badge fitted without a caption with
+    no year and no province, or its caption may come back at the larger width.
+    """
+    if has_caption(year, province):
+        width_mm = min(box_width_mm, box_height_mm / CAPTION_BOTTOM)
+        if shows_caption(width_mm, year, province):
+            return BadgeSize(width_mm, badge_height_mm(width_mm, with_caption=True), True)
+    width_mm = min(box_width_mm, box_height_mm)
+    return BadgeSize(width_mm, badge_height_mm(width_mm, with_caption=False), False)
 
 
 def badge_height_mm(width_mm: float, *, with_caption: bool) -> float:
@@ -135,20 +181,24 @@ def draw_badge(
 ) -> str:
     """The badge as one SVG <g> filling (0, 0) to (width_mm, badge_height_mm(...)) in mm.
 
-    The caption ribbon is drawn when a year or a non-blank province is given, so reserve
-    `badge_height_mm(width_mm, with_caption=has_caption(year, province))`. Sizes are chosen so
-    every text keeps a 1.2 mm cap height from MIN_WIDTH_MM (16 mm) up.
+    Every text is sized as a share of `width_mm`, the width the badge is printed at, and no
+    text is printed under 6 pt: the "n SAO" line and each caption line are left out where they
+    would come out smaller (the grade line below about 18.9 mm, the caption below about 20.8 mm,
+    a long province sooner), never set smaller. "OCOP" is the mark itself and is always drawn;
+    it reaches 6 pt from MIN_WIDTH_MM (about 9.8 mm) up. The caption ribbon is drawn when some
+    caption line is printed, so reserve `badge_height_mm(width_mm, with_caption=shows_caption(
+    width_mm, year, province))`, or let fit_badge size the badge for a box.
 
     Raises ValueError for a star count other than 3, 4 or 5 (only those may carry the OCOP mark),
     a width that is not a positive number, a year that is not four digits, and a province that
-    holds control characters or is too long to set legibly at this width.
+    holds control characters.
     """
     if not isinstance(stars, int) or stars not in CERTIFIED_STARS:
         raise ValueError(f"an OCOP badge shows 3, 4 or 5 stars, not {stars!r}")
     if not (math.isfinite(width_mm) and width_mm > 0):
         raise ValueError(f"badge width must be a positive number of mm, not {width_mm!r}")
     label = f"{stars} SAO"
-    lines = caption_lines(year, province)
+    lines = printed_caption(year, province, width_mm)
     parts = [f'<g class="ocop-badge" role="img" aria-label={quoteattr(f"OCOP {label}")}>']
     parts.extend(draw_seal(width_mm, colors))
     parts.extend(draw_stars(stars, width_mm, colors.star))
@@ -205,11 +255,14 @@ def star_points(x_mm: float, y_mm: float, radius_mm: float, rotation_deg: float)
 
 
 def draw_wording(label: str, width_mm: float, colors: BadgeColors) -> list[str]:
-    """'OCOP' large in the middle, a short rule, then the '4 SAO' grade in the star colour."""
+    """'OCOP' large in the middle, a short rule, then the '4 SAO' grade in the star colour.
+
+    The grade line is left out where it would be printed under 6 pt (shows_grade).
+    """
     centre = width_mm * OUTER_RADIUS
     rule_y = width_mm * RULE_Y
     rule_half = width_mm * RULE_HALF_LENGTH
-    return [
+    parts = [
         _text(
             "OCOP",
             centre,
@@ -222,16 +275,20 @@ def draw_wording(label: str, width_mm: float, colors: BadgeColors) -> list[str]:
         f'<line x1="{_n(centre - rule_half)}" y1="{_n(rule_y)}" x2="{_n(centre + rule_half)}" '
         f'y2="{_n(rule_y)}" stroke="{colors.ring}" stroke-width="{_n(width_mm * RULE_WIDTH)}" '
         'stroke-linecap="round"/>',
-        _text(
-            label,
-            centre,
-            width_mm * SAO_BASELINE,
-            width_mm * SAO_FONT_SIZE,
-            BOLD,
-            colors.star,
-            letter_spacing_mm=width_mm * SAO_TRACKING,
-        ),
     ]
+    if shows_grade(width_mm):
+        parts.append(
+            _text(
+                label,
+                centre,
+                width_mm * SAO_BASELINE,
+                width_mm * SAO_FONT_SIZE,
+                BOLD,
+                colors.star,
+                letter_spacing_mm=width_mm * SAO_TRACKING,
+            )
+        )
+    return parts
 
 
 def draw_ribbon(width_mm: float, colors: BadgeColors) -> list[str]:
@@ -288,22 +345,40 @@ def _polygon_path(points: list[tuple[float, float]]) -> str:
     return "M" + " L".join(f"{_n(x)},{_n(y)}" for x, y in points) + " Z"
 
 
-def draw_caption_lines(lines: list[CaptionLine], width_mm: float, color: str) -> list[str]:
-    """The caption lines as one block centred in the ribbon, each fitted to the ribbon's width."""
+def printed_caption(year: int | None, province: str | None, width_mm: float) -> list[FittedLine]:
+    """The caption lines printed on a badge `width_mm` wide, each fitted to the ribbon's width.
+
+    A line that cannot be set at 6 pt or more within the ribbon is left out; ValueError for a
+    year or province that caption_lines refuses.
+    """
     available_mm = width_mm * (1 - 2 * (RIBBON_NOTCH + CAPTION_PADDING))
-    fitted = [
-        fit_line(line.text, line.weight, width_mm * line.font_size, available_mm) for line in lines
-    ]
-    font_sizes = [font_size for font_size, _ in fitted]
+    printed = []
+    for line in caption_lines(year, province):
+        fitted = fit_line(line.text, line.weight, width_mm * line.font_size, available_mm)
+        if fitted is not None:
+            printed.append(FittedLine(line, *fitted))
+    return printed
+
+
+def draw_caption_lines(lines: list[FittedLine], width_mm: float, color: str) -> list[str]:
+    """The fitted caption lines as one block centred in the ribbon."""
     baselines = stack_baselines(
-        [line.text for line in lines],
-        font_sizes,
+        [fitted.line.text for fitted in lines],
+        [fitted.font_size_mm for fitted in lines],
         centre_mm=width_mm * (RIBBON_TOP + CAPTION_BOTTOM) / 2,
         gap_mm=width_mm * CAPTION_LINE_GAP,
     )
     return [
-        _text(line.text, width_mm / 2, baseline, font_size, line.weight, color, condense=condense)
-        for line, baseline, (font_size, condense) in zip(lines, baselines, fitted, strict=True)
+        _text(
+            fitted.line.text,
+            width_mm / 2,
+            baseline,
+            fitted.font_size_mm,
+            fitted.line.weight,
+            color,
+            condense=fitted.condense,
+        )
+        for fitted, baseline in zip(lines, baselines, strict=True)
     ]
 
 
@@ -337,20 +412,22 @@ def _has_marks_above(text: str) -> bool:
 
 def fit_line(
     text: str, weight: int, font_size_mm: float, available_mm: float
-) -> tuple[float, float]:
-    """Font size and horizontal condensing that set `text` within `available_mm` on one line.
+) -> tuple[float, float] | None:
+    """Font size and horizontal condensing that set `text` within `available_mm` on one line;
+    None when it cannot be set at 6 pt or more, and so is not printed.
 
-    The size shrinks first, but never below the 1.2 mm cap height; only then are the letters
-    condensed, since a narrower letter stays readable longer than a shorter one.
+    The size shrinks first, but never below 6 pt; only then are the letters condensed, since a
+    narrower letter stays readable longer than a shorter one, down to MIN_CONDENSE.
     """
+    if not is_legible(font_size_mm):
+        return None
     natural_mm = _text_width_mm(text, weight, font_size_mm)
     if natural_mm <= available_mm:
         return font_size_mm, 1.0
-    min_font_size = min(font_size_mm, MIN_CAP_HEIGHT_MM / CAP_HEIGHT_EM)
-    fitted_size = max(min_font_size, font_size_mm * available_mm / natural_mm)
+    fitted_size = max(MIN_TEXT_SIZE_MM, font_size_mm * available_mm / natural_mm)
     condense = min(1.0, available_mm / _text_width_mm(text, weight, fitted_size))
     if condense < MIN_CONDENSE:
-        raise ValueError(f"{text!r} is too long to set legibly on a badge this narrow")
+        return None
     return fitted_size, condense
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from labelgen.errors import LabelgenError, NotCompliantError, SpecError
 from labelgen.files import write_atomically
-from labelgen.templates import bundled_template_ids, load_template
+from labelgen.templates import listed_template_ids, load_template
 
 if TYPE_CHECKING:
     from labelgen.service.settings import Settings
@@ -165,12 +165,22 @@ def format_report(report: Any) -> str:
                 f"    {finding.message_en}",
                 f"    ↳ {finding.reference}",
             ]
+    if report.suggestions:
+        lines += ["", "VỪA VỚI MẪU NHÃN / FITS ON (template:)"]
+        lines += [f"  • {format_template_choice(choice)}" for choice in report.suggestions]
     return "\n".join(lines)
+
+
+def format_template_choice(template_ids: Sequence[str]) -> str:
+    """A template or set as a spec writes it: `back-panel`, `[ocop-classic, back-panel]`."""
+    if len(template_ids) == 1:
+        return template_ids[0]
+    return "[" + ", ".join(template_ids) + "]"
 
 
 def _render(arguments: argparse.Namespace) -> int:
     # Imported here so `labelgen templates` and `--help` start without loading the renderers.
-    from labelgen.pipeline import OUTPUT_FORMATS, render
+    from labelgen.pipeline import OUTPUT_FORMATS, panel_file_name, render, render_panels
     from labelgen.spec import load_spec
     from labelgen.traceability import DEFAULT_BASE_URL
 
@@ -185,23 +195,36 @@ def _render(arguments: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     spec = load_spec(arguments.spec)
     spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
-    data = render(
-        spec,
-        output_format,
-        dpi=arguments.dpi,
-        draft=arguments.draft,
-        serial=arguments.serial,
-        base_url=os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL),
-        spec_dir=spec_dir,
-        as_of=arguments.as_of,
-    )
-    write_atomically(output, data)
-    print(f"{output} ({output_format.upper()}, {len(data):,} bytes)")
+    options = {
+        "dpi": arguments.dpi,
+        "draft": arguments.draft,
+        "serial": arguments.serial,
+        "base_url": os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL),
+        "spec_dir": spec_dir,
+        "as_of": arguments.as_of,
+    }
+    if output_format == "pdf":
+        files = [(output, render(spec, output_format, **options))]
+    else:
+        # An SVG or PNG holds one panel: a set is written as one file per panel.
+        panels = render_panels(spec, output_format, **options)
+        files = [
+            (output, panel.content)
+            if len(panels) == 1
+            else (
+                output.with_name(panel_file_name(output.stem, panel.panel, output_format)),
+                panel.content,
+            )
+            for panel in panels
+        ]
+    for path, data in files:
+        write_atomically(path, data)
+        print(f"{path} ({output_format.upper()}, {len(data):,} bytes)")
     return EXIT_OK
 
 
 def _templates(arguments: argparse.Namespace) -> int:
-    for template_id in bundled_template_ids():
+    for template_id in listed_template_ids():
         manifest = load_template(template_id).manifest
         size = f"{manifest.width_mm:g} × {manifest.height_mm:g} mm"
         if manifest.shape.kind == "circle":

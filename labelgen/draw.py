@@ -12,7 +12,7 @@ from markupsafe import Markup
 from labelgen import codes
 from labelgen.badge import BadgeColors, draw_badge
 from labelgen.errors import TemplateError
-from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, font_face
+from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, FontFace, font_face
 from labelgen.layout import (
     BadgePlacement,
     BarcodePlacement,
@@ -48,10 +48,11 @@ def draw_svg(
     The screen form shows the trim; the print form adds the bleed and crop marks around it
     (without `crop_marks`, only the bleed: a print run draws its own marks on the sheet).
     `embed_fonts` carries the font files inside (browsers need them); the PDF exporter finds
-    the same bundled fonts through fontconfig and can skip them. `pin_words` places every word
+    the same bundled fonts through fontconfig and can skip them. `pin_words` places every letter
     at the x our measurement gives it: CairoSVG rounds each glyph advance to whole pixels, which
-    over a whole line drifts up to 6 % from the layout; per word the drift stays a few tenths of
-    a pixel.
+    over a whole line drifts up to 6 % from the layout and, below 300 dpi, over a single word
+    eats the space after it ("ViệtNam" at 72 dpi); pinned, no letter is more than half a pixel
+    from its place.
     """
     margin_mm = 0.0
     if for_print:
@@ -139,6 +140,11 @@ def _render_drawing(layout: Layout, pin_words: bool) -> Markup:
         "has_badge": layout.badge is not None,
         "has_qr": layout.qr is not None,
         "has_barcode": layout.barcode is not None,
+        # Where each text block came out, for rules and panels drawn around flowing text.
+        "blocks": {
+            block.slot: {"top_mm": block.top_mm, "bottom_mm": block.top_mm + block.text.height_mm}
+            for block in layout.texts
+        },
     }
     try:
         return Markup(drawing.render(context))
@@ -219,33 +225,56 @@ def _text_block(block: TextBlock, layout: Layout, pin_words: bool) -> str:
 
 
 def _pinned_words(line: Line, layout: Layout, x_mm: float, baseline_mm: float) -> str:
-    """One <text> per word, each at the x our own measurement gives it."""
+    """One <text> per word, every letter of it at the x our own measurement gives it."""
     texts = []
     line_size_mm = line.font_size_pt * MM_PER_PT
     for run in line.runs:
         face = font_face(layout.font_family, run.weight, run.italic)
         size_pt = line.font_size_pt * run.scale
+        attributes = f' font-size="{_n(line_size_mm * run.scale)}"' + _style_attributes(run)
         for index, word in enumerate(run.text.split(" ")):
             if index > 0:
                 x_mm += face.text_width_mm(" ", size_pt)
             if word:
-                span = _span(Run(word, run.weight, run.italic, run.scale), line_size_mm)
+                xs = " ".join(_n(x) for x in _letter_xs(face, word, size_pt, x_mm))
                 texts.append(
-                    f'<text x="{_n(x_mm)}" y="{_n(baseline_mm)}"'
-                    f' font-size="{_n(line_size_mm)}">{span}</text>'
+                    f'<text x="{xs}" y="{_n(baseline_mm)}"{attributes}>{escape(word)}</text>'
                 )
                 x_mm += face.text_width_mm(word, size_pt)
     return "".join(texts)
+
+
+def _letter_xs(face: FontFace, word: str, size_pt: float, x_mm: float) -> list[float]:
+    """Where each letter of `word` starts when the word starts at `x_mm`.
+
+    CairoSVG draws letter by letter and, unless told where, moves on by cairo's advance, which an
+    image surface rounds to whole pixels (hinted metrics): at 72 dpi a 6.5 pt word grows by up to
+    half a pixel a letter and runs over the 1.5 px space after it. Given every letter's x, it only
+    rounds each letter's own position, which never adds up. The advances are those of single
+    letters because CairoSVG draws single letters; with kerning and ligatures off they add up to
+    the word's measured width.
+    """
+    xs = []
+    for letter in word:
+        xs.append(x_mm)
+        x_mm += face.text_width_mm(letter, size_pt)
+    return xs
+
+
+def _style_attributes(run: Run) -> str:
+    attributes = ""
+    if run.weight != REGULAR:
+        attributes += f' font-weight="{run.weight}"'
+    if run.italic:
+        attributes += ' font-style="italic"'
+    return attributes
 
 
 def _span(run: Run, line_size_mm: float) -> str:
     attributes = ""
     if run.scale != 1.0:
         attributes += f' font-size="{_n(line_size_mm * run.scale)}"'
-    if run.weight != REGULAR:
-        attributes += f' font-weight="{run.weight}"'
-    if run.italic:
-        attributes += ' font-style="italic"'
+    attributes += _style_attributes(run)
     return f"<tspan{attributes}>{escape(run.text)}</tspan>"
 
 

@@ -245,3 +245,16 @@ def _rounded_rect(x: float, y: float, width: float, height: float, radius: float
         f"{x:.3f} {y + radius:.3f} l "
         f"{x:.3f} {y + k:.3f} {x + k:.3f} {y:.3f} {x + radius:.3f} {y:.3f} c h"
     )
+
+
+def join_pdfs(panel_pdfs: list[bytes]) -> bytes:
+    """One PDF with a page per panel, in order, each keeping its own print boxes and die line."""
+    if len(panel_pdfs) == 1:
+        return panel_pdfs[0]
+    with pikepdf.open(io.BytesIO(panel_pdfs[0])) as joined:
+        for panel_pdf in panel_pdfs[1:]:
+            with pikepdf.open(io.BytesIO(panel_pdf)) as other:
+                joined.pages.extend(other.pages)
+        output = io.BytesIO()
+        joined.save(output, deterministic_id=True, compress_streams=True)
+    return output.getvalue()

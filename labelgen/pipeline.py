@@ -1,22 +1,34 @@
-"""The whole pipeline: a LabelSpec → laid out → drawn → exported as SVG, PNG or PDF bytes."""
+"""The whole pipeline: a LabelSpec → its label set laid out → checked → exported as SVG, PNG or PDF bytes."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from labelgen.compliance import Report, check
-from labelgen.compliance.layout_rules import check_layout
+from labelgen.compliance.printed_rules import check_label_set
 from labelgen.errors import NotCompliantError, RenderError
-from labelgen.export import DEFAULT_DPI, export_pdf, export_png, export_svg
-from labelgen.layout import Layout, layout_label
+from labelgen.export import DEFAULT_DPI, export_pdf, export_png, export_svg, join_pdfs
+from labelgen.layout import LabelSet, Layout, layout_set
 from labelgen.spec import LabelSpec
+from labelgen.templates import listed_template_ids, load_template
 from labelgen.traceability import DEFAULT_BASE_URL
 
 OutputFormat = Literal["svg", "png", "pdf"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("svg", "png", "pdf")
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class RenderedPanel:
+    """One panel of a label set as the bytes of one file; `panel` is its template id."""
+
+    panel: str
+    content: bytes
 
 
 def render(
@@ -33,23 +45,77 @@ def render(
 ) -> bytes:
     """The label described by `spec`, as the bytes of an SVG, PNG or PDF file.
 
-    A label with an `error` finding raises NotCompliantError carrying the report, unless
-    `draft` is set: then it is rendered with a DRAFT mark and without a traceability QR.
-    `qr_url` replaces the URL the QR code would hold (a signed unit's, from the registry).
+    A PDF holds one page per panel of the label set. An SVG or PNG holds one panel, so a set
+    of several panels is drawn with `render_panels`. A label with an `error` finding raises
+    NotCompliantError carrying the report, unless `draft` is set: then it is rendered with a
+    DRAFT mark and without a traceability QR. `qr_url` replaces the URL the QR code would hold
+    (a signed unit's, from the registry).
     """
-    layout = layout_label(
+    label_set = _checked_set(spec, draft, serial, base_url, spec_dir, as_of, qr_url)
+    if output_format == "pdf":
+        return join_pdfs([export_pdf(panel) for panel in label_set.panels])
+    if len(label_set.panels) > 1:
+        raise RenderError(
+            f"this label set has {len(label_set.panels)} panels; an {output_format.upper()} "
+            "holds one: write a PDF, or one file per panel"
+        )
+    return export_layout(label_set.panels[0], output_format, dpi=dpi)
+
+
+def render_panels(
+    spec: LabelSpec,
+    output_format: OutputFormat,
+    *,
+    dpi: float = DEFAULT_DPI,
+    draft: bool = False,
+    serial: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    spec_dir: Path | None = None,
+    as_of: dt.date | None = None,
+    qr_url: str | None = None,
+) -> list[RenderedPanel]:
+    """Each panel of `spec`'s label set as its own file, in print order (refused, or drafted,
+    as `render` does)."""
+    label_set = _checked_set(spec, draft, serial, base_url, spec_dir, as_of, qr_url)
+    return [
+        RenderedPanel(panel.manifest.id, export_layout(panel, output_format, dpi=dpi))
+        for panel in label_set.panels
+    ]
+
+
+def panel_file_name(stem: str, panel: str, extension: str) -> str:
+    """The file one panel of a set is written to: `label-back-panel.png` for `label.png`."""
+    return f"{stem}-{panel}.{extension}"
+
+
+def _checked_set(
+    spec: LabelSpec,
+    draft: bool,
+    serial: str | None,
+    base_url: str,
+    spec_dir: Path | None,
+    as_of: dt.date | None,
+    qr_url: str | None,
+) -> LabelSet:
+    label_set = layout_set(
         spec, spec_dir=spec_dir, draft=draft, serial=serial, base_url=base_url, qr_url=qr_url
     )
     if not draft:
-        report = check_label(spec, layout, as_of=as_of)
+        report = check_set(spec, label_set, as_of=as_of)
         if not report.compliant:
+            report = with_suggestions(report, spec, spec_dir=spec_dir, base_url=base_url)
             raise NotCompliantError(report)
-    return export_layout(layout, output_format, dpi=dpi)
+    return label_set
+
+
+def check_set(spec: LabelSpec, label_set: LabelSet, as_of: dt.date | None = None) -> Report:
+    """The compliance report of the spec and of its label set as laid out."""
+    return check(spec, as_of=as_of, layout_findings=check_label_set(label_set, spec))
 
 
 def check_label(spec: LabelSpec, layout: Layout, as_of: dt.date | None = None) -> Report:
-    """The compliance report of the spec and of the label as laid out."""
-    return check(spec, as_of=as_of, layout_findings=check_layout(layout, spec))
+    """The compliance report of the spec and of a one-panel label as laid out."""
+    return check_set(spec, LabelSet((layout,)), as_of=as_of)
 
 
 def check_spec(
@@ -59,15 +125,83 @@ def check_spec(
     spec_dir: Path | None = None,
     base_url: str = DEFAULT_BASE_URL,
 ) -> Report:
-    """Lay the label out and check it, without drawing it."""
-    layout = layout_label(spec, spec_dir=spec_dir, base_url=base_url)
-    return check_label(spec, layout, as_of=as_of)
+    """Lay the label set out and check it, without drawing it; when it does not fit, the
+    report suggests the bundled templates and sets it would fit on."""
+    label_set = layout_set(spec, spec_dir=spec_dir, base_url=base_url)
+    report = check_set(spec, label_set, as_of=as_of)
+    return with_suggestions(report, spec, spec_dir=spec_dir, base_url=base_url)
+
+
+# The findings a template or set can cure: the text has no room, or does not print.
+FITTING_RULES = frozenset(
+    {
+        "LAYOUT-TEXT-OVERFLOW",
+        "VN-LBL-MANDATORY-NOT-PRINTED",
+        "VN-LBL-NETQTY-HEIGHT",
+        "VN-LBL-SUPPLEMENT-PHRASES",
+        "PRINT-SAFE-ZONE",
+        "PRINT-MIN-TEXT-SIZE",
+        "GS1-QR-MODULE-SIZE",
+        "GS1-QR-QUIET-ZONE",
+        "GS1-EAN-SIZE",
+        "GS1-EAN-QUIET-ZONE",
+    }
+)
+
+
+def with_suggestions(
+    report: Report,
+    spec: LabelSpec,
+    *,
+    spec_dir: Path | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+) -> Report:
+    """`report` with the bundled templates and sets the label fits on, when a finding of its
+    own template is one another template could cure."""
+    if not any(finding.rule in FITTING_RULES for finding in report.errors):
+        return report
+    return dataclasses.replace(
+        report, suggestions=tuple(suggest_templates(spec, base_url=base_url))
+    )
+
+
+def suggest_templates(
+    spec: LabelSpec, *, base_url: str = DEFAULT_BASE_URL
+) -> list[tuple[str, ...]]:
+    """The bundled templates and sets on which `spec` lays out with no fitting error and prints
+    every mandatory item: its own first template's sets first, then the fewest panels."""
+    fitting = []
+    for candidate in _candidate_sets(spec):
+        trial = spec.model_copy(update={"template": list(candidate), "size": None})
+        label_set = layout_set(trial, base_url=base_url)
+        findings = check_label_set(label_set, trial)
+        if not any(f.severity == "error" and f.rule in FITTING_RULES for f in findings):
+            fitting.append(candidate)
+        if len(fitting) == MAX_SUGGESTIONS:
+            break
+    return fitting
+
+
+def _candidate_sets(spec: LabelSpec) -> list[tuple[str, ...]]:
+    listed = listed_template_ids()
+    roles = {template_id: load_template(template_id).manifest.role for template_id in listed}
+    backs = [template_id for template_id in listed if roles[template_id] == "back"]
+    singles = [(template_id,) for template_id in listed]
+    pairs = [(front, back) for front in listed if roles[front] != "back" for back in backs]
+    own = spec.template_ids[0]
+    candidates = [
+        candidate
+        for candidate in singles + pairs
+        if candidate != spec.template_ids and all(t in listed for t in candidate)
+    ]
+    # The producer's own choice of front first: what they picked, completed.
+    return sorted(candidates, key=lambda candidate: (candidate[0] != own, len(candidate)))
 
 
 def export_layout(
     layout: Layout, output_format: OutputFormat, *, dpi: float = DEFAULT_DPI
 ) -> bytes:
-    """A finished layout as the bytes of one output format."""
+    """A finished panel layout as the bytes of one output format."""
     if output_format == "svg":
         return export_svg(layout)
     if output_format == "png":

@@ -171,8 +171,25 @@ class Traceability(_Model):
         return value.rstrip("/") if value else value
 
 
+class Elsewhere(_Model):
+    """Where a label too small for every mandatory item says the rest is printed (Decree
+    43/2017 Art. 10(2)): e.g. "xem trên hộp ngoài" (on the outer box)."""
+
+    where: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
+    where_en: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
+        | None
+    ) = None
+
+
+MAX_PANELS = 6
+
+
 class LabelSpec(_Model):
-    template: Text = "ocop-classic"
+    # One template, or the panels of one package in the order they are printed.
+    template: Text | Annotated[list[Text], Field(min_length=1, max_length=MAX_PANELS)] = (
+        "ocop-classic"
+    )
     size: Size | None = None
     languages: list[Language] = ["vi"]
     brand: Brand
@@ -180,6 +197,37 @@ class LabelSpec(_Model):
     producer: Producer
     certification: Certification | None = None
     traceability: Traceability = Traceability()
+    elsewhere: Elsewhere | None = None
+
+    @field_validator("template", mode="before")
+    @classmethod
+    def _one_template_or_a_set(cls, value: Any) -> Any:
+        # Checked before the union of the two forms, whose own errors would name neither.
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise ValueError("must name at least one template")
+        if len(items) > MAX_PANELS:
+            raise ValueError(f"a label set has at most {MAX_PANELS} panels")
+        if not all(isinstance(item, str) and item.strip() for item in items):
+            raise ValueError("must be a template id or folder, or a list of them (a label set)")
+        if len({item.strip() for item in items}) != len(items):
+            raise ValueError("each panel may appear once in a label set")
+        return value
+
+    @model_validator(mode="after")
+    def _size_of_one_template(self) -> LabelSpec:
+        if self.size is not None and len(self.template_ids) > 1:
+            raise ValueError(
+                "size applies to one template; the panels of a set keep their own sizes"
+            )
+        return self
+
+    @property
+    def template_ids(self) -> tuple[str, ...]:
+        """The templates named by `template:`, as a tuple even when it names one."""
+        if isinstance(self.template, str):
+            return (self.template,)
+        return tuple(self.template)
 
     @field_validator("languages")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -36,8 +37,10 @@ TextItem = Literal[
     "certification",
     "trace_hint",
     "serial",
+    "elsewhere",
 ]
 GRAPHIC_SLOTS = ("badge", "qr", "barcode", "logo")
+PanelRole = Literal["front", "back", "single"]
 
 
 class _Model(BaseModel):
@@ -83,7 +86,16 @@ class TextSlot(_Model):
     color: Literal["text", "primary", "accent", "background", "muted"] = "text"
     leading: float = Field(default=1.18, ge=1.0, le=2.0)
     balance: bool = False  # even out line lengths (headlines)
-    follows: str | None = None  # move up under this slot's text when it leaves room
+    # Placed under this slot's text as set, however tall that came out: the chain of followers
+    # takes up the room a short name leaves and makes way for a tall net quantity.
+    follows: str | None = None
+    space_before_mm: float = Field(default=0.8, ge=0, le=20)  # under the slot it follows
+    # Takes the set's mandatory text that no earlier panel printed, as much as fits; the rest
+    # flows on to the next panel's flow slot.
+    flow: bool = False
+    # The colour the drawing puts behind the text; unset, text in the background colour is
+    # taken to sit on the primary band and any other text on the background.
+    backdrop: Literal["background", "primary", "accent"] | None = None
 
     @model_validator(mode="after")
     def _sizes_in_order(self) -> TextSlot:
@@ -114,6 +126,14 @@ class Description(_Model):
     en: str
 
 
+class QuantityRange(_Model):
+    """The pack sizes a template is made for, in g or ml: its net-quantity slot holds the legal
+    figure height of every band in the range."""
+
+    min: float = Field(gt=0)
+    max: float = Field(gt=0)
+
+
 class Manifest(_Model):
     id: str
     name: str
@@ -126,6 +146,12 @@ class Manifest(_Model):
     drawing: str = "label.svg.j2"
     text_slots: dict[str, TextSlot]
     graphic_slots: dict[str, GraphicSlot] = {}
+    # front: brand, name, net quantity and badge; back: the mandatory text and the codes;
+    # single: a label that carries everything by itself.
+    role: PanelRole = "single"
+    sides: list[str] = []  # the other bundled panels printed with this one (a tag's back)
+    side_of: str | None = None  # this panel is a side of that template, not listed alone
+    quantity_range: QuantityRange | None = None
 
     @model_validator(mode="after")
     def _followed_slots_exist(self) -> Manifest:
@@ -153,9 +179,35 @@ class Template:
 
 
 def bundled_template_ids() -> list[str]:
-    """Ids of the templates shipped with labelgen, sorted."""
+    """Ids of the templates shipped with labelgen, sorted, sides of two-sided ones included."""
     root = bundled_dir("templates")
     return sorted(path.parent.name for path in root.glob(f"*/{MANIFEST_NAME}"))
+
+
+def listed_template_ids() -> list[str]:
+    """Ids of the bundled templates a producer picks from: the sides of a two-sided template
+    come with it and are not listed on their own."""
+    return [
+        template_id
+        for template_id in bundled_template_ids()
+        if load_template(template_id).manifest.side_of is None
+    ]
+
+
+def load_panels(references: Sequence[str], spec_dir: Path | None = None) -> list[Template]:
+    """The panels of a label set, in order: each template named, followed by its own sides
+    (a hang tag's back) unless the set names them itself."""
+    named = [load_template(reference, spec_dir) for reference in references]
+    named_ids = {template.manifest.id for template in named}
+    panels: list[Template] = []
+    for template in named:
+        if template in panels:
+            continue
+        panels.append(template)
+        for side in template.manifest.sides:
+            if side not in named_ids:
+                panels.append(load_template(side))
+    return panels
 
 
 def load_template(reference: str, spec_dir: Path | None = None) -> Template:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from labelgen.compliance.limits import MASS_UNITS_IN_G, VOLUME_UNITS_IN_ML, canonical_unit
+from labelgen.compliance.vntext import name_key
 from labelgen.fonts import BOLD, REGULAR
 from labelgen.spec import LabelSpec
 from labelgen.text import Paragraph, Run
@@ -16,10 +18,20 @@ SUPPLEMENT_NOTICE_VI = (
     "Thực phẩm bảo vệ sức khỏe. Thực phẩm này không phải là thuốc "
     "và không có tác dụng thay thế thuốc chữa bệnh."
 )
-ALCOHOL_WARNING_VI = (
-    "Uống rượu, bia có hại cho sức khỏe. Đã uống rượu, bia không lái xe. "
-    "Người dưới 18 tuổi và phụ nữ mang thai không được uống."
+ALCOHOL_WARNING_SENTENCES: tuple[str, ...] = (
+    "Uống rượu, bia có hại cho sức khỏe.",
+    "Đã uống rượu, bia không lái xe.",
+    "Người dưới 18 tuổi và phụ nữ mang thai không được uống.",
 )
+"""The health warning of Decree 24/2020, as printed by the `alcohol_warning` item."""
+ALCOHOL_WARNING_VI = " ".join(ALCOHOL_WARNING_SENTENCES)
+
+# A sentence ends at . ! ? ; … or a line break; a point inside a figure ("0.5") ends nothing.
+_SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\s*\n\s*")
+# A sentence sharing this many words, and this share of the shorter one's words, with a sentence
+# of the warning reads as another version of it; fewer shared words are common words, not a copy.
+VARIANT_MIN_SHARED_WORDS = 3
+VARIANT_MIN_SHARE = 0.6
 
 # Heading of each fact in Vietnamese and English, and the spec field that feeds it.
 _FACT_HEADINGS: dict[str, tuple[str, str]] = {
@@ -82,6 +94,8 @@ def paragraphs_for(item: str, spec: LabelSpec, serial: str | None = None) -> lis
         if spec.bilingual:
             paragraphs.append(_plain("Scan to verify the OCOP certificate", "traceability", "en"))
         return paragraphs
+    if item == "elsewhere":
+        return _elsewhere(spec)
     if item == "serial":
         serial = serial or spec.traceability.serial
         return [_labelled("Số sê-ri", serial, "traceability.serial")] if serial else []
@@ -108,6 +122,51 @@ def net_quantity_text(spec: LabelSpec) -> str | None:
     return f"{format_number(quantity.value)}\u00a0{quantity.unit}"
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a text, each with its closing punctuation."""
+    return [sentence.strip() for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+
+
+def without_alcohol_warning(warnings: str) -> str:
+    """An alcohol product's own warnings without the sentences that repeat the Decree 24/2020
+    warning, which the label prints itself; the text is returned unchanged when none does."""
+    sentences = split_sentences(warnings)
+    kept = [sentence for sentence in sentences if not repeats_alcohol_warning(sentence)]
+    return warnings if len(kept) == len(sentences) else " ".join(kept)
+
+
+def repeats_alcohol_warning(sentence: str) -> bool:
+    """Whether a sentence says only what sentences of the printed warning say, compared
+    ignoring case, spacing, punctuation and tone-mark placement: 'uống rượu bia có hại cho sức
+    khoẻ!' does; 'Uống rượu có hại cho sức khỏe.' does not."""
+    rest = f" {name_key(sentence)} "
+    if not rest.strip():
+        return False
+    official_keys = [name_key(official) for official in ALCOHOL_WARNING_SENTENCES]
+    # Pasted whole with commas for full stops, the sentences of the warning come as one.
+    while any(f" {key} " in rest for key in official_keys):
+        for key in official_keys:
+            rest = rest.replace(f" {key} ", " ")
+    return not rest.strip()
+
+
+def resembled_alcohol_warning(sentence: str) -> str | None:
+    """The sentence of the printed warning that `sentence` is another version of, if any: one
+    it shares VARIANT_MIN_SHARED_WORDS words and VARIANT_MIN_SHARE of the shorter one's words
+    with, without repeating it ('Đã uống rượu, bia thì không lái xe.')."""
+    if repeats_alcohol_warning(sentence):
+        return None
+    words = set(name_key(sentence).split())
+    best, best_share = None, 0.0
+    for official in ALCOHOL_WARNING_SENTENCES:
+        official_words = set(name_key(official).split())
+        shared = len(words & official_words)
+        share = shared / min(len(words), len(official_words)) if words else 0.0
+        if shared >= VARIANT_MIN_SHARED_WORDS and share >= VARIANT_MIN_SHARE and share > best_share:
+            best, best_share = official, share
+    return best
+
+
 def _net_quantity(spec: LabelSpec) -> list[Paragraph]:
     quantity = spec.product.net_quantity
     text = net_quantity_text(spec)
@@ -131,6 +190,10 @@ def _fact(spec: LabelSpec, item: str) -> list[Paragraph]:
     if spec.product.category == "handicraft":
         headings = _HANDICRAFT_HEADINGS.get(item, headings)
     text_vi = getattr(spec.product, item)
+    if item == "warnings" and spec.product.category == "alcohol" and text_vi:
+        # The alcohol_warning item prints the Decree 24/2020 warning; a pasted copy would print
+        # it twice. Left with nothing, the English twin goes too: its Vietnamese is that warning.
+        text_vi = without_alcohol_warning(text_vi)
     if not text_vi:
         return []
     paragraphs = [_labelled(headings[0], text_vi, f"product.{item}")]
@@ -169,6 +232,18 @@ def _producer(spec: LabelSpec) -> list[Paragraph]:
     if producer.phone:
         runs.append(Run(f" ĐT: {producer.phone}"))
     return [Paragraph(tuple(runs), "producer")]
+
+
+def _elsewhere(spec: LabelSpec) -> list[Paragraph]:
+    """Where a small label says the rest of its mandatory text is printed."""
+    if spec.elsewhere is None:
+        return []
+    paragraphs = [_labelled("Thông tin khác", spec.elsewhere.where, "elsewhere")]
+    if spec.bilingual and spec.elsewhere.where_en:
+        paragraphs.append(
+            _labelled("Other information", spec.elsewhere.where_en, "elsewhere", "en")
+        )
+    return paragraphs
 
 
 def _certification(spec: LabelSpec) -> list[Paragraph]:

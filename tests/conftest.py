@@ -16,7 +16,7 @@ from PIL import Image
 # The export module points fontconfig at the bundled fonts when it is imported, which must happen
 # before CairoSVG or WeasyPrint first load fontconfig: import it before anything renders.
 from labelgen.export import export_pdf, export_png, export_svg
-from labelgen.layout import Layout, layout_label
+from labelgen.layout import Layout, layout_set
 from labelgen.registry.testing import BACKENDS, temporary_database
 from labelgen.spec import LabelSpec, parse_spec
 
@@ -24,7 +24,8 @@ EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 FOOD_EXAMPLE = "hat-sen-say"
 HANDICRAFT_EXAMPLE = "chieu-dinh-yen"
 TEMPLATE_IDS = ("ocop-classic", "round-jar", "bottle-wrap", "back-panel", "hang-tag")
-BARCODE_TEMPLATE_IDS = frozenset({"bottle-wrap", "back-panel", "hang-tag"})
+PANEL_IDS = (*TEMPLATE_IDS, "hang-tag-back")  # a two-sided hang tag's back is a panel of its own
+BARCODE_TEMPLATE_IDS = frozenset({"bottle-wrap", "back-panel", "hang-tag-back"})
 
 
 def example_document(example: str) -> dict[str, Any]:
@@ -41,12 +42,20 @@ def example_spec(example: str, template: str) -> LabelSpec:
     return parse_spec(document, base_dir=EXAMPLES_DIR)
 
 
+def panel_layout(spec: LabelSpec, panel: str) -> Layout:
+    """The laid-out panel `panel` (a template id) of the spec's label set."""
+    panels = layout_set(spec, spec_dir=EXAMPLES_DIR).panels
+    return next(layout for layout in panels if layout.manifest.id == panel)
+
+
 @dataclass
 class LabelCase:
-    """One example on one template, with its renders made on first use and then kept."""
+    """One panel of an example on one template, with its renders made on first use and then
+    kept (`panel` is the template's own id unless it is a side, such as a tag's back)."""
 
     example: str
     template: str
+    panel: str = ""
     _pngs: dict[float, bytes] = field(default_factory=dict, repr=False)
     _pdf_rasters: dict[float, Image.Image] = field(default_factory=dict, repr=False)
     _spec: LabelSpec | None = field(default=None, repr=False)
@@ -54,13 +63,21 @@ class LabelCase:
     _pdf: bytes | None = field(default=None, repr=False)
     _svg: bytes | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        self.panel = self.panel or self.template
+
     @property
     def case_id(self) -> str:
-        return f"{self.example}-on-{self.template}"
+        return f"{self.example}-on-{self.panel}"
 
     @property
     def has_barcode_slot(self) -> bool:
-        return self.template in BARCODE_TEMPLATE_IDS
+        return self.panel in BARCODE_TEMPLATE_IDS
+
+    @property
+    def prints_name(self) -> bool:
+        """Whether this panel prints the product's name (a tag's back leaves it to the front)."""
+        return "product_name" in self.layout.manifest.text_slots
 
     @property
     def spec(self) -> LabelSpec:
@@ -71,7 +88,7 @@ class LabelCase:
     @property
     def layout(self) -> Layout:
         if self._layout is None:
-            self._layout = layout_label(self.spec, spec_dir=EXAMPLES_DIR)
+            self._layout = panel_layout(self.spec, self.panel)
         return self._layout
 
     @property
@@ -103,7 +120,9 @@ class LabelCase:
 
 ALL_CASES = (
     *(LabelCase(FOOD_EXAMPLE, template) for template in TEMPLATE_IDS),
+    LabelCase(FOOD_EXAMPLE, "hang-tag", "hang-tag-back"),
     LabelCase(HANDICRAFT_EXAMPLE, "hang-tag"),
+    LabelCase(HANDICRAFT_EXAMPLE, "hang-tag", "hang-tag-back"),
 )
 CASES_BY_ID = {case.case_id: case for case in ALL_CASES}
 BARCODE_CASE_IDS = tuple(case.case_id for case in ALL_CASES if case.has_barcode_slot)

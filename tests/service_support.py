@@ -28,10 +28,14 @@ NOT_COMPLIANT_EXAMPLE = "nem-expired-badge"
 PASSWD_MARKER = b"root:x:0:0"
 
 
-def spec_document(example: str = COMPLIANT_EXAMPLE) -> dict[str, Any]:
-    """An example spec as the JSON document a client would send (dates as ISO text)."""
+def spec_document(example: str = COMPLIANT_EXAMPLE, *, as_set: bool = False) -> dict[str, Any]:
+    """An example spec as the JSON document a client would send (dates as ISO text). The
+    compliant example is a front and back label set; without `as_set` only its front is asked
+    for, so that an SVG or PNG is one file."""
     text = (EXAMPLES_DIR / f"{example}.yaml").read_text(encoding="utf-8")
     document: dict[str, Any] = json.loads(json.dumps(yaml.safe_load(text), default=str))
+    if isinstance(document.get("template"), list) and not as_set:
+        document["template"] = document["template"][0]
     return document
 
 

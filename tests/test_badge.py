@@ -6,17 +6,21 @@ import io
 import re
 from collections.abc import Iterator
 from types import ModuleType
+from typing import Any
 from xml.etree.ElementTree import Element
 
 import pytest
+from conftest import EXAMPLES_DIR, FOOD_EXAMPLE, example_document
 from defusedxml.ElementTree import fromstring
 from fontTools.ttLib import TTFont
 from PIL import Image
 
 from labelgen.badge import (
     CAP_HEIGHT_EM,
-    MIN_CAP_HEIGHT_MM,
+    CAPTION_BOTTOM,
+    FULL_WIDTH_MM,
     MIN_CONDENSE,
+    MIN_TEXT_SIZE_MM,
     MIN_WIDTH_MM,
     OCOP_BASELINE,
     OCOP_FONT_SIZE,
@@ -24,9 +28,17 @@ from labelgen.badge import (
     badge_height_mm,
     contrast_ratio,
     draw_badge,
+    fit_badge,
     has_caption,
+    shows_caption,
+    shows_grade,
 )
+from labelgen.draw import draw_svg
+from labelgen.fonts import MM_PER_PT
+from labelgen.layout import layout_label
 from labelgen.resources import bundled_dir
+from labelgen.spec import parse_spec
+from labelgen.templates import bundled_template_ids, load_template
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 COLORS = BadgeColors()
@@ -160,14 +172,105 @@ def test_text_uses_the_bundled_family_two_weights_and_centred_anchors(width_mm: 
         assert text.get("text-anchor") == "middle"
 
 
+def font_sizes_pt(group: Element) -> dict[str, float]:
+    """Each text of the badge with its font size in points, as printed (the badge is in mm)."""
+    return {
+        element.text or "": float(element.get("font-size", "0")) / MM_PER_PT
+        for element in group.iter(f"{SVG_NS}text")
+    }
+
+
 @pytest.mark.parametrize(
     "province", ["Đồng Tháp", "Bà Rịa - Vũng Tàu", "Thành phố Hồ Chí Minh", "Thừa Thiên Huế"]
 )
-def test_every_text_keeps_the_minimum_cap_height_at_the_smallest_width(province: str) -> None:
-    fragment = draw_badge(5, width_mm=MIN_WIDTH_MM, colors=COLORS, year=2024, province=province)
-    for text in parse_badge(fragment, MIN_WIDTH_MM).iter(f"{SVG_NS}text"):
-        cap_height_mm = float(text.get("font-size", "0")) * CAP_HEIGHT_EM
-        assert cap_height_mm >= MIN_CAP_HEIGHT_MM - 1e-3, text.text
+@pytest.mark.parametrize("width_mm", [MIN_WIDTH_MM, 10.8, 14.5, 18.55, 20.4, FULL_WIDTH_MM, 24])
+def test_no_text_is_printed_under_6_pt_at_any_width(province: str, width_mm: float) -> None:
+    fragment = draw_badge(5, width_mm=width_mm, colors=COLORS, year=2024, province=province)
+    sizes = font_sizes_pt(parse_badge(fragment, width_mm))
+    assert "OCOP" in sizes
+    for text, size_pt in sizes.items():
+        assert size_pt >= 6 - 1e-3, (text, size_pt)
+
+
+def test_the_grade_and_caption_are_left_out_below_6_pt_never_set_smaller() -> None:
+    def texts_at(width_mm: float) -> list[str]:
+        fragment = draw_badge(4, width_mm=width_mm, colors=COLORS, year=2024, province="Huế")
+        return texts_of(parse_badge(fragment, width_mm))
+
+    assert abs(MIN_WIDTH_MM * OCOP_FONT_SIZE - 6 * MM_PER_PT) < 1e-9
+    assert texts_at(FULL_WIDTH_MM) == ["OCOP", "4 SAO", "HUẾ", "2024"]
+    assert texts_at(20.4) == ["OCOP", "4 SAO", "HUẾ"]  # the year is set a little smaller
+    assert texts_at(19.0) == ["OCOP", "4 SAO"]
+    assert texts_at(18.8) == ["OCOP"]
+    assert texts_at(10.8) == ["OCOP"]
+    assert not shows_grade(18.8) and shows_grade(19.0)
+    assert not shows_caption(20.0, 2024, "Huế") and shows_caption(20.4, 2024, "Huế")
+    assert shows_caption(FULL_WIDTH_MM, 2024, None)
+
+
+def test_a_badge_without_its_caption_draws_no_ribbon() -> None:
+    fragment = draw_badge(3, width_mm=16, colors=COLORS, year=2024, province="Đồng Tháp")
+    group = parse_badge(fragment, 16)
+    assert not [element for element in group.iter() if element.get("class") == "ocop-ribbon"]
+    assert all(y_mm <= 16 + 1e-3 for _, y_mm in shape_extremes(group))
+
+
+def bundled_badge_boxes() -> list[tuple[str, float, float]]:
+    boxes = []
+    for template_id in bundled_template_ids():
+        slot = load_template(template_id).manifest.graphic_slots.get("badge")
+        if slot is not None:
+            boxes.append((template_id, slot.box.width_mm, slot.box.height_mm))
+    return sorted(boxes, key=lambda box: min(box[1], box[2]))
+
+
+def test_the_smallest_bundled_badge_slot_is_the_round_jar() -> None:
+    assert bundled_badge_boxes()[0] == ("round-jar", 10.8, 13.4)
+
+
+@pytest.mark.parametrize(
+    ("template_id", "box_width_mm", "box_height_mm"),
+    bundled_badge_boxes(),
+    ids=[box[0] for box in bundled_badge_boxes()],
+)
+def test_bundled_badge_slots_print_no_badge_text_under_6_pt(
+    template_id: str, box_width_mm: float, box_height_mm: float
+) -> None:
+    caption = {"year": 2024, "province": "Thành phố Hồ Chí Minh"}
+    # As fitted for the box, and at the width a slot sized for the caption's ribbon gives.
+    fitted = fit_badge(box_width_mm, box_height_mm, **caption)
+    captioned_width_mm = min(box_width_mm, box_height_mm / CAPTION_BOTTOM)
+    for width_mm, shown in (
+        (fitted.width_mm, caption if fitted.with_caption else {}),
+        (captioned_width_mm, caption),
+    ):
+        sizes = font_sizes_pt(parse_badge(draw_badge(4, width_mm=width_mm, colors=COLORS, **shown)))
+        assert min(sizes.values()) >= 6 - 1e-3, (width_mm, sizes)
+    assert fitted.width_mm <= box_width_mm + 1e-9 and fitted.height_mm <= box_height_mm + 1e-9
+
+
+def test_fit_badge_drops_a_caption_too_small_to_print_and_grows_into_its_room() -> None:
+    jar = fit_badge(10.8, 13.4, 2024, "Đồng Tháp")
+    assert (jar.width_mm, jar.height_mm, jar.with_caption) == (10.8, 10.8, False)
+    classic = fit_badge(25, 23, 2024, "Đồng Tháp")  # 18.5 mm with a ribbon: caption at 5.5 pt
+    assert (classic.width_mm, classic.with_caption) == (23, False)
+    assert shows_grade(classic.width_mm)
+    roomy = fit_badge(30, 30, 2024, "Đồng Tháp")
+    assert roomy.with_caption
+    assert roomy.height_mm == badge_height_mm(roomy.width_mm, with_caption=True) <= 30
+    assert fit_badge(30, 30, None, None) == fit_badge(30, 30, None, " ")
+
+
+def test_the_round_jar_prints_its_badge_at_6_pt_or_more() -> None:
+    document = example_document(FOOD_EXAMPLE)
+    document["template"] = "round-jar"
+    document["certification"]["province"] = "Đồng Tháp"
+    layout = layout_label(parse_spec(document, base_dir=EXAMPLES_DIR))
+    assert layout.badge is not None
+    svg = draw_svg(layout, embed_fonts=False)
+    badge = svg[svg.index('<g class="ocop-badge"') : svg.index("</g>", svg.index("ocop-badge"))]
+    sizes = [float(size) / MM_PER_PT for size in re.findall(r'font-size="([\d.]+)"', badge)]
+    assert sizes and min(sizes) >= 6 - 1e-3
 
 
 def test_cap_height_constant_matches_the_bundled_font() -> None:
@@ -177,22 +280,25 @@ def test_cap_height_constant_matches_the_bundled_font() -> None:
         assert cap_height_em == pytest.approx(CAP_HEIGHT_EM)
 
 
-def test_a_long_province_is_condensed_within_limits_and_an_absurd_one_refused() -> None:
-    fragment = draw_badge(5, width_mm=16, colors=COLORS, province="Thành phố Hồ Chí Minh")
+def test_a_long_province_is_condensed_within_limits_and_an_absurd_one_left_out() -> None:
+    fragment = draw_badge(5, width_mm=24, colors=COLORS, province="Thành phố Hồ Chí Minh")
     (province_text,) = [
-        t for t in parse_badge(fragment, 16).iter(f"{SVG_NS}text") if t.get("transform")
+        t for t in parse_badge(fragment, 24).iter(f"{SVG_NS}text") if t.get("transform")
     ]
     scale_x = float(province_text.get("transform", "").split("(")[1].split()[0])
     assert MIN_CONDENSE <= scale_x < 1
-    with pytest.raises(ValueError, match="too long"):
-        draw_badge(5, width_mm=16, colors=COLORS, province="Thành phố " * 6)
+    assert float(province_text.get("font-size", "0")) >= MIN_TEXT_SIZE_MM - 1e-3
+    absurd = draw_badge(5, width_mm=24, colors=COLORS, year=2024, province="Thành phố " * 6)
+    assert texts_of(parse_badge(absurd, 24)) == ["OCOP", "5 SAO", "2024"]
+    assert not shows_caption(24, None, "Thành phố " * 6)
 
 
 @pytest.mark.parametrize("width_mm", WIDTHS_MM)
 @pytest.mark.parametrize("with_caption", [False, True])
 def test_shapes_stay_inside_the_reserved_box(width_mm: float, with_caption: bool) -> None:
-    caption = {"year": 2024, "province": "Đồng Tháp"} if with_caption else {}
-    height_mm = badge_height_mm(width_mm, with_caption=with_caption)
+    caption: dict[str, Any] = {"year": 2024, "province": "Đồng Tháp"} if with_caption else {}
+    shown = shows_caption(width_mm, caption.get("year"), caption.get("province"))
+    height_mm = badge_height_mm(width_mm, with_caption=shown)
     group = parse_badge(draw_badge(5, width_mm=width_mm, colors=COLORS, **caption), width_mm)
     for x_mm, y_mm in shape_extremes(group):
         assert -1e-3 <= x_mm <= width_mm + 1e-3

@@ -49,10 +49,15 @@ BASE_URL = "https://truyxuat.example.vn"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def write_spec(directory: Path, template: str = "ocop-classic") -> Path:
+# A jar's round sticker with its back label: the run prints the sticker, which holds the code.
+JAR_SET = ["round-jar", "back-panel"]
+
+
+def write_spec(directory: Path, template: str | list[str] = "ocop-classic") -> Path:
     document = yaml.safe_load((EXAMPLES / "hat-sen-say.yaml").read_text(encoding="utf-8"))
     document["template"] = template
-    path = directory / f"{template}.yaml"
+    name = template if isinstance(template, str) else "+".join(template)
+    path = directory / f"{name}.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -302,7 +307,7 @@ def test_serials_asked_for_while_workers_draw_give_the_same_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(serials_module, "CHUNK_UNITS", 50)
-    spec_path = write_spec(tmp_path, "round-jar")
+    spec_path = write_spec(tmp_path, JAR_SET)
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     alone = request_for(spec_path, tmp_path / "one" / "run.pdf", count=260)
@@ -324,7 +329,7 @@ def test_a_registry_failure_while_workers_draw_stops_the_run_so_it_can_resume(
     monkeypatch.setattr(run_module, "LABELS_IN_FLIGHT", 100)
     monkeypatch.setattr(run_module, "CHECKPOINT_INTERVAL_S", 0.0)
     failing = CountingAllocator(fail_on_chunk=4)
-    request = request_for(write_spec(tmp_path, "round-jar"), tmp_path / "run.pdf", count=260)
+    request = request_for(write_spec(tmp_path, JAR_SET), tmp_path / "run.pdf", count=260)
     request = dataclasses.replace(request, workers=2, allocate=failing)
     with pytest.raises(BatchError, match="registry unreachable at chunk 4"):
         run_batch(request)
@@ -387,7 +392,7 @@ def test_registry_serials_verify_offline_and_through_the_service(tmp_path: Path)
         registry = Registry(RegistrySettings(url, tmp_path / "keys", bytes(range(32))))
         try:
             seed = seed_registry(registry)
-            spec_path = write_spec(tmp_path, "round-jar")
+            spec_path = write_spec(tmp_path, JAR_SET)
             request = request_for(spec_path, tmp_path / "jar.pdf", count=14, cmyk=True)
             allocate = registry_allocator(registry, seed.producer, request.spec, BASE_URL)
             result = run_batch(dataclasses.replace(request, allocate=allocate))

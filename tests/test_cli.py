@@ -13,10 +13,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pikepdf
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "hat-sen-say.yaml"
+HANDICRAFT = ROOT / "examples" / "chieu-dinh-yen.yaml"
 EXPIRED = ROOT / "examples" / "nem-expired-badge.yaml"
 AS_OF = "2026-11-28"
 
@@ -44,10 +47,41 @@ def test_templates_lists_the_five_bundled_templates() -> None:
 @pytest.mark.parametrize("extension", ["svg", "png", "pdf"])
 def test_render_writes_the_format_of_the_extension(tmp_path: Path, extension: str) -> None:
     output = tmp_path / f"label.{extension}"
-    result = run_cli("render", str(EXAMPLE), "-o", str(output), "--as-of", AS_OF)
+    result = run_cli("render", str(HANDICRAFT), "-o", str(output), "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     magic = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF"}[extension]
-    assert output.read_bytes().startswith(magic)
+    if extension == "pdf":
+        assert output.read_bytes().startswith(magic)
+        assert len(pikepdf.open(output).pages) == 2  # the two sides of the hang tag
+        return
+    # An SVG or PNG holds one panel: the tag's two sides are two files, named after them.
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == [f"label-hang-tag-back.{extension}", f"label-hang-tag.{extension}"]
+    for name in written:
+        assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_render_writes_a_one_panel_label_to_the_named_file(tmp_path: Path) -> None:
+    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    document["template"] = "back-panel"
+    spec = tmp_path / "back.yaml"
+    spec.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    output = tmp_path / "label.svg"
+    result = run_cli("render", str(spec), "-o", str(output), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["back.yaml", "label.svg"]
+
+
+def test_render_writes_a_set_as_one_pdf_page_per_panel(tmp_path: Path) -> None:
+    output = tmp_path / "label.pdf"
+    result = run_cli("render", str(EXAMPLE), "-o", str(output), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    pages = pikepdf.open(output).pages
+    trims_mm = [
+        tuple(round(float(value) * 25.4 / 72, 1) for value in page.obj.TrimBox) for page in pages
+    ]
+    sizes_mm = [(round(x1 - x0), round(y1 - y0)) for x0, y0, x1, y1 in trims_mm]
+    assert sizes_mm == [(100, 70), (80, 120)]  # ocop-classic, then back-panel
 
 
 def test_render_reads_stdin(tmp_path: Path) -> None:
@@ -62,7 +96,8 @@ def test_render_reads_stdin(tmp_path: Path) -> None:
         stdin=EXAMPLE.read_text(encoding="utf-8"),
     )
     assert result.returncode == 0, result.stderr
-    assert "Hạt sen sấy giòn" in output.read_text(encoding="utf-8")
+    front = tmp_path / "label-ocop-classic.svg"
+    assert "Hạt sen sấy giòn" in front.read_text(encoding="utf-8")
 
 
 def test_bad_spec_exits_2_naming_each_field_without_traceback(tmp_path: Path) -> None:
@@ -104,7 +139,7 @@ def test_check_exits_0_for_a_compliant_spec_and_prints_json() -> None:
     result = run_cli("check", str(EXAMPLE), "--json", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report == {"compliant": True, "as_of": AS_OF, "findings": []}
+    assert report == {"compliant": True, "as_of": AS_OF, "findings": [], "suggestions": []}
 
 
 def test_check_reports_the_expired_certificate_and_exits_1() -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
+from vietnam_provinces import Province, Ward
 
 from labelgen.compliance.admin_units import (
     current_provinces,
     find_province,
     issuer_level,
+    province_label,
     read_address,
     split_units,
 )
@@ -98,3 +101,62 @@ def test_the_issuer_level_is_read_from_its_name(
     issued_by: str, decided_on: dt.date, level: str | None
 ) -> None:
     assert issuer_level(issued_by, decided_on) == level
+
+
+def dashed_wards() -> list[tuple[Province, Ward]]:
+    """Every commune, ward and special zone of the data set whose name holds a dash."""
+    return [
+        (province, ward)
+        for province in Province.iter_all()
+        for ward in Ward.iter_by_province(province.code)
+        if re.search(r"[-\u2013\u2014]", ward.name)
+    ]
+
+
+def test_the_data_set_names_wards_with_a_dash() -> None:
+    names = {ward.name for _, ward in dashed_wards()}
+    assert {
+        "Phường Lâm Viên - Đà Lạt",
+        "Phường Xuân Hương - Đà Lạt",
+        "Phường Văn Miếu - Quốc Tử Giám",
+        "Xã Chân Mây – Lăng Cô",
+    } <= names
+
+
+@pytest.mark.parametrize("dash", [" - ", " – ", " — ", "-"])
+@pytest.mark.parametrize(
+    ("province", "ward"), dashed_wards(), ids=[ward.codename for _, ward in dashed_wards()]
+)
+def test_official_names_with_a_dash_are_read_whole(
+    province: Province, ward: Ward, dash: str
+) -> None:
+    kind = ward.division_type.value
+    name = re.sub(r"\s*[-\u2013\u2014]\s*", dash, ward.name.removeprefix(kind.capitalize() + " "))
+    address = f"Số 1 đường Trần Phú, {kind} {name}, {province_label(province)}"
+    assert f"{kind} {name}" in [part.text for part in split_units(address)]
+    reading = read_address(address)
+    assert reading.province is not None and reading.province.code == province.code
+    assert reading.unknown_communes == ()
+
+
+@pytest.mark.parametrize(
+    ("address", "unknown"),
+    [
+        # Half of a dashed name, the name in another province, a name made up after the pattern.
+        ("12 Hùng Vương, phường Lâm Viên, tỉnh Lâm Đồng", ("phường Lâm Viên",)),
+        ("phường Lâm Viên - Đà Lạt, tỉnh Khánh Hòa", ("phường Lâm Viên - Đà Lạt",)),
+        ("phường Hoa Sen - Đà Lạt, tỉnh Lâm Đồng", ("phường Hoa Sen",)),
+        # A spaced dash between parts still separates them.
+        ("Ấp An Ninh, xã Định Yên - tỉnh Đồng Tháp", ("xã Định Yên",)),
+    ],
+)
+def test_unknown_communes_are_still_found(address: str, unknown: tuple[str, ...]) -> None:
+    assert read_address(address).unknown_communes == unknown
+
+
+def test_a_dashed_name_runs_no_further_than_the_name() -> None:
+    parts = split_units("P. Xuân Hương – Đà Lạt - Lâm Đồng")
+    assert [(part.kind, part.text) for part in parts] == [
+        ("phường", "P. Xuân Hương – Đà Lạt"),
+        (None, "Lâm Đồng"),
+    ]

@@ -117,11 +117,14 @@ def test_layout_rule_fires_on_a_broken_label_only(
 
 
 def test_supplement_phrases_must_be_printed() -> None:
-    supplement = spec_on("ocop-classic", category="supplement")
-    rules = {finding.rule for finding in check_layout(layout_label(supplement), supplement)}
-    assert "VN-LBL-SUPPLEMENT-PHRASES" in rules  # the front label has no slot for them
+    from labelgen.compliance.printed_rules import check_label_set
+    from labelgen.layout import layout_set
+
+    supplement = spec_on("round-jar", category="supplement")
+    rules = {finding.rule for finding in check_label_set(layout_set(supplement), supplement)}
+    assert "VN-LBL-SUPPLEMENT-PHRASES" in rules  # the jar sticker has no slot for them
     on_back = spec_on("back-panel", category="supplement")
-    rules = {finding.rule for finding in check_layout(layout_label(on_back), on_back)}
+    rules = {finding.rule for finding in check_label_set(layout_set(on_back), on_back)}
     assert "VN-LBL-SUPPLEMENT-PHRASES" not in rules
 
 

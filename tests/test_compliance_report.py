@@ -43,6 +43,7 @@ def test_the_report_dict_has_the_contract_shape() -> None:
                 "reference": "Nghị định 37/2026/NĐ-CP, Phụ lục III",
             }
         ],
+        "suggestions": [],
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 from compliance_specs import AS_OF, DELETE, report_for, rules_in
 
 from labelgen.compliance import RULES
+from labelgen.wording import ALCOHOL_WARNING_VI
 
 
 class Case(NamedTuple):
@@ -31,7 +32,7 @@ ALCOHOL = {
     "product.name": "Rượu sen Tháp Mười",
     "product.net_quantity": {"value": 500, "unit": "ml"},
     "product.ethanol_percent": 29.5,
-    "product.warnings": "Không dành cho người dưới 18 tuổi. Đã uống rượu, bia thì không lái xe.",
+    "product.warnings": "Chai thủy tinh, cẩn thận khi vận chuyển.",
 }
 COSMETIC = {
     "product.category": "cosmetic",
@@ -83,9 +84,23 @@ CASES = [
         "VN-LBL-MANDATORY-HANDICRAFT",
         {"product.category": "handicraft", "product.shelf_life": DELETE, "product.storage": DELETE},
     ),
-    breaks("VN-LBL-ALCOHOL-WARNING", {**ALCOHOL, "product.warnings": DELETE}),
+    # The label prints the warning itself: only another version of it is worth a finding.
+    breaks(
+        "VN-LBL-ALCOHOL-WARNING",
+        {**ALCOHOL, "product.warnings": "Đã uống rượu, bia thì không lái xe."},
+    ),
+    breaks(
+        "VN-LBL-ALCOHOL-WARNING",
+        {**ALCOHOL, "product.warnings": "Chai dễ vỡ. Không dành cho người dưới 18 tuổi."},
+    ),
     keeps("VN-LBL-ALCOHOL-WARNING", ALCOHOL),
-    keeps("VN-LBL-ALCOHOL-WARNING", {"product.warnings": DELETE}),
+    keeps("VN-LBL-ALCOHOL-WARNING", {**ALCOHOL, "product.warnings": DELETE}),
+    keeps("VN-LBL-ALCOHOL-WARNING", {**ALCOHOL, "product.warnings": ALCOHOL_WARNING_VI}),
+    keeps(
+        "VN-LBL-ALCOHOL-WARNING",
+        {**ALCOHOL, "product.warnings": "uống rượu bia có hại cho sức khoẻ!"},
+    ),
+    keeps("VN-LBL-ALCOHOL-WARNING", {"product.warnings": "Đã uống rượu, bia thì không lái xe."}),
     # --- quantified ingredients and language ---
     breaks("VN-LBL-QUID", {"product.ingredients": "Hạt sen, đường phèn 4%, muối 1%"}),
     breaks("VN-LBL-QUID", {"product.ingredients": "Thành phần: hạt sen (Đồng Tháp), muối"}),
@@ -296,6 +311,19 @@ CASES = [
     keeps("VN-LBL-ADDRESS-COMMUNE", {}),
     # Old ("Hoà") and new ("Hòa") tone-mark placement name the same ward.
     keeps("VN-LBL-ADDRESS-COMMUNE", {"producer.address": "Số 9, phường Xuân Hoà, TP.HCM"}),
+    # Official ward names with a dash are read whole, however the dash is written.
+    keeps(
+        "VN-LBL-ADDRESS-COMMUNE",
+        {"producer.address": "12 Hùng Vương, phường Lâm Viên - Đà Lạt, tỉnh Lâm Đồng"},
+    ),
+    keeps(
+        "VN-LBL-ADDRESS-COMMUNE",
+        {"producer.address": "Thôn Phú Hải, xã Chân Mây – Lăng Cô, thành phố Huế"},
+    ),
+    breaks(
+        "VN-LBL-ADDRESS-COMMUNE",
+        {"producer.address": "12 Hùng Vương, phường Lâm Viên, tỉnh Lâm Đồng"},
+    ),
     # --- GS1 ---
     breaks("GS1-GTIN-CHECK-DIGIT", {"product.gtin": "8936012345672"}),
     breaks("GS1-GTIN-CHECK-DIGIT", {"product.gtin": "89312347"}),

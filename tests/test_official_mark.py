@@ -21,6 +21,7 @@ MARK_RED = (200, 16, 46)
 def spec_with_mark(tmp_path: Path, mark: str) -> dict:
     document = yaml.safe_load((EXAMPLES / "hat-sen-say.yaml").read_text(encoding="utf-8"))
     document["certification"]["mark"] = mark
+    document["template"] = "ocop-classic"  # the front, where the badge is: one file per format
     return document
 
 

@@ -6,10 +6,12 @@ import datetime as dt
 import io
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
+import pikepdf
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -56,6 +58,43 @@ def test_a_compliant_spec_renders_as_an_attachment(client: TestClient, output_fo
     disposition = response.headers["content-disposition"]
     assert disposition == f'attachment; filename="hat-sen-say-gion.{output_format}"'
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_label_set_renders_as_one_pdf_page_per_panel(client: TestClient) -> None:
+    response = post_label(client, spec_document(as_set=True), "format=pdf")
+    assert response.status_code == 200, response.text
+    assert len(pikepdf.open(io.BytesIO(response.content)).pages) == 2
+
+
+def test_a_label_set_as_svg_is_a_zip_of_its_panels(client: TestClient) -> None:
+    response = post_label(client, spec_document(as_set=True), "format=svg")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert response.headers["content-disposition"] == 'attachment; filename="hat-sen-say-gion.zip"'
+    with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
+        names = bundle.namelist()
+        assert names == ["hat-sen-say-gion-ocop-classic.svg", "hat-sen-say-gion-back-panel.svg"]
+        assert all(bundle.read(name).startswith(b"<svg") for name in names)
+
+
+def test_one_panel_of_a_set_is_asked_for_by_its_id(client: TestClient) -> None:
+    response = post_label(client, spec_document(as_set=True), "format=png&panel=back-panel")
+    assert response.status_code == 200, response.text
+    assert response.content.startswith(MAGIC["png"])
+    width_px, height_px = Image.open(io.BytesIO(response.content)).size
+    assert (round(width_px / 300 * 25.4), round(height_px / 300 * 25.4)) == (80, 120)
+    unknown = post_label(client, spec_document(as_set=True), "format=svg&panel=lid")
+    assert unknown.status_code == 422
+    problem = unknown.json()
+    assert any(error["field"] == "panel" for error in problem["problems"]), problem
+
+
+def test_the_check_suggests_what_fits(client: TestClient) -> None:
+    document = spec_document()
+    document["template"] = "round-jar"
+    report = client.post("/api/v1/check", json=document).json()
+    assert not report["compliant"]
+    assert ["round-jar", "back-panel"] in report["suggestions"]
 
 
 def test_an_svg_download_may_run_nothing_if_opened(client: TestClient) -> None:
@@ -308,7 +347,8 @@ def test_openapi_documents_every_status_as_problem_json(client: TestClient) -> N
     assert set(label_responses) == {
         "200", "400", "401", "403", "404", "413", "415", "422", "429", "500", "503", "504"
     }  # fmt: skip
-    assert set(label_responses["200"]["content"]) == set(MEDIA_TYPES.values())
+    # A label set's SVG or PNG, without a panel named, is a ZIP of its panels.
+    assert set(label_responses["200"]["content"]) == {*MEDIA_TYPES.values(), "application/zip"}
     check_responses = paths["/api/v1/check"]["post"]["responses"]
     assert set(check_responses) == {"200", "400", "413", "415", "422", "429", "500", "503", "504"}
     for path_item in paths.values():
@@ -318,7 +358,9 @@ def test_openapi_documents_every_status_as_problem_json(client: TestClient) -> N
                     assert list(response["content"]) == ["application/problem+json"]
     schemas = document["components"]["schemas"]
     assert "/problems/not-compliant" in schemas["ProblemDetails"]["description"]
-    assert schemas["LabelSpec"]["properties"]["template"]["enum"] == bundled_template_ids()
+    one, several = schemas["LabelSpec"]["properties"]["template"]["anyOf"]
+    assert one["enum"] == bundled_template_ids()  # a template, or a set of them
+    assert several["items"]["enum"] == bundled_template_ids()
     request_body = paths["/api/v1/labels"]["post"]["requestBody"]
     assert request_body["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/LabelSpec"

@@ -13,7 +13,7 @@ from labelgen.layout import layout_label
 from labelgen.pipeline import render
 from labelgen.resources import bundled_dir
 from labelgen.spec import parse_spec
-from labelgen.templates import bundled_template_ids, load_template
+from labelgen.templates import bundled_template_ids, listed_template_ids, load_template
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -33,6 +33,7 @@ def copy_template(tmp_path: Path, drawing: str | None = None) -> Path:
 
 
 def test_five_bundled_templates_with_their_sizes() -> None:
+    """Five templates to pick from; the hang tag is two-sided, its back a panel of its own."""
     sizes = {
         template_id: (
             load_template(template_id).manifest.width_mm,
@@ -46,7 +47,9 @@ def test_five_bundled_templates_with_their_sizes() -> None:
         "bottle-wrap": (200, 70),
         "back-panel": (80, 120),
         "hang-tag": (55, 90),
+        "hang-tag-back": (55, 90),
     }
+    assert listed_template_ids() == sorted(set(sizes) - {"hang-tag-back"})
 
 
 def test_user_template_folder_renders(tmp_path: Path) -> None:

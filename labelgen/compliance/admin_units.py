@@ -54,7 +54,10 @@ _UNIT_PART = re.compile(
 )
 # "Tỉnh lộ 8", "Huyện lộ 2": roads named after a unit level, not units.
 _ROAD = re.compile(r"^lộ\b", re.IGNORECASE)
-_PART_SEPARATOR = re.compile(r"\s*(?:[,;]|\s[-\u2013\u2014]\s)\s*")
+_PART_SEPARATOR = re.compile(r"\s*[,;]\s*")
+# A spaced hyphen or dash also separates parts ("huyện Cái Bè – tỉnh Tiền Giang"), except inside
+# an official name: since 2025 some wards are named with one ("phường Lâm Viên - Đà Lạt").
+_DASH_SEPARATOR = re.compile(r"(\s[-\u2013\u2014]\s)")
 _COUNCIL_PREFIX = re.compile(
     r"^(?:ubnd|ủy\s+ban\s+nhân\s+dân|uỷ\s+ban\s+nhân\s+dân)\s+", re.IGNORECASE
 )
@@ -91,7 +94,44 @@ class AddressReading:
 
 def split_units(text: str) -> tuple[UnitPart, ...]:
     """The parts of an address, each with the unit type its text starts with."""
-    return tuple(read_part(part) for part in _PART_SEPARATOR.split(nfc(text)) if part)
+    return tuple(read_part(part) for part in split_parts(text))
+
+
+def split_parts(text: str) -> list[str]:
+    """An address cut into parts at commas, semicolons and spaced dashes, keeping whole the
+    official commune names that hold a dash ('phường Lâm Viên - Đà Lạt, tỉnh Lâm Đồng')."""
+    parts: list[str] = []
+    for chunk in _PART_SEPARATOR.split(nfc(text)):
+        parts.extend(split_at_dashes(chunk))
+    return [part for part in parts if part]
+
+
+def split_at_dashes(chunk: str) -> list[str]:
+    """A comma-free stretch of an address cut at its spaced dashes, except where the pieces on
+    both sides belong to one commune name found in the data set (the longest such run wins)."""
+    pieces = _DASH_SEPARATOR.split(chunk)  # text, dash, text, dash, …, text
+    parts = []
+    start = 0
+    while start < len(pieces):
+        # Runs of pieces end on a text piece: even indices; try the longest run first.
+        end = next(
+            (
+                end
+                for end in range(len(pieces) - 1, start, -2)
+                if names_dashed_commune("".join(pieces[start : end + 1]))
+            ),
+            start,
+        )
+        parts.append("".join(pieces[start : end + 1]).strip())
+        start = end + 2
+    return parts
+
+
+def names_dashed_commune(text: str) -> bool:
+    """Whether a part ('phường Lâm Viên - Đà Lạt', or the name alone) names a commune, ward or
+    special zone somewhere in the country."""
+    part = read_part(text)
+    return part.kind in (*COMMUNE_KINDS, None) and name_key(part.name) in _all_commune_keys()
 
 
 def read_part(text: str) -> UnitPart:
@@ -124,6 +164,11 @@ def _commune_keys(province: Province) -> frozenset[str]:
         prefix = ward.division_type.value.capitalize() + " "
         keys.add(name_key(ward.name.removeprefix(prefix)))
     return frozenset(keys)
+
+
+@cache
+def _all_commune_keys() -> frozenset[str]:
+    return frozenset(key for province in Province.iter_all() for key in _commune_keys(province))
 
 
 def current_provinces() -> tuple[Province, ...]:
@@ -192,7 +237,7 @@ def read_address(address: str) -> AddressReading:
 
 def issuer_unit(issued_by: str) -> UnitPart | None:
     """The administrative unit whose People's Committee issued a decision, if the text names one."""
-    first_part = _PART_SEPARATOR.split(nfc(issued_by))[0]
+    first_part = next(iter(split_parts(issued_by)), "")
     council = _COUNCIL_PREFIX.match(first_part)
     if council is None:
         return None

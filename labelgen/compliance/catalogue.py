@@ -87,6 +87,10 @@ REF_QR = "GS1 General Specifications, bảng quy cách ký hiệu cho mã QR tr�
 REF_EAN = "GS1 General Specifications, bảng quy cách ký hiệu cho mã EAN-13"
 REF_PRINT = "Thực hành chế bản in thông dụng (vùng an toàn, cỡ chữ tối thiểu); nguồn thứ cấp"
 REF_READABLE = f"{_DECREE_37} (nhãn phải đọc được bằng mắt thường); nguồn thứ cấp về cỡ chữ"
+REF_CONTRAST = (
+    f"{_DECREE_37} (trước đây {_DECREE_43}, Điều 6: chữ, chữ số của nội dung bắt buộc có màu "
+    "tương phản với màu nền của nhãn); ngưỡng tương phản theo WCAG 2.2, tiêu chí 1.4.3"
+)
 
 
 ADDRESS_WHY = (
@@ -332,17 +336,42 @@ _OTHER_RULES = (
     Rule(
         id="VN-LBL-ALCOHOL-WARNING",
         severity="warning",
-        basis="S",
+        basis="advice",
         stage="spec",
         fields=("product.warnings",),
-        summary="An alcohol label carries the health warning of Decree 24/2020.",
-        message_vi=(
-            "Nhãn rượu cần ghi cảnh báo về tác hại của rượu đối với sức khỏe "
-            "theo Nghị định 24/2020/NĐ-CP."
+        summary=(
+            "An alcohol label carries the health warning of Decree 24/2020. The generator "
+            "prints it itself, in one wording (the `alcohol_warning` item, "
+            "labelgen.wording.ALCOHOL_WARNING_SENTENCES), so the spec need not give it; "
+            "whether it is printed is checked on the laid-out label "
+            "(VN-LBL-MANDATORY-NOT-PRINTED). A sentence of `product.warnings` that repeats "
+            "sentences of that wording, compared ignoring case, spacing, punctuation and "
+            "tone-mark placement, is left out when printing, so the warning is printed once and "
+            "nothing is reported. A sentence that reads as another version of one (it shares "
+            "at least 3 words, and 60 % of the shorter sentence's words, with it) would be "
+            "printed beside the official wording: two versions of one statutory warning, which "
+            "an inspector would query and which take room on the label. This rule names each "
+            "such sentence so the producer removes it, or keeps it knowingly as a warning of "
+            "their own."
         ),
-        message_en="An alcohol label needs the health warning required by Decree 24/2020/NĐ-CP.",
+        message_vi=(
+            "Phần cảnh báo có câu “{sentence}”, gần giống nhưng không trùng với câu "
+            "“{official}” của cảnh báo tác hại của rượu, bia theo Nghị định 24/2020/NĐ-CP mà "
+            "nhãn đã tự in. Nếu giữ lại, nhãn sẽ in hai cách viết khác nhau của cùng một cảnh "
+            "báo; hãy bỏ câu này khỏi phần cảnh báo, trừ khi đó là cảnh báo riêng của cơ sở."
+        ),
+        message_en=(
+            "The warnings hold “{sentence}”, close to but not the same as “{official}” of the "
+            "Decree 24/2020/NĐ-CP health warning, which the label already prints. Kept, the "
+            "label would carry two versions of one warning; remove the sentence from the "
+            "warnings unless it is a warning of your own."
+        ),
         reference=REF_ALCOHOL_WARNING,
-        why="The wording of the Decree 24/2020 warning was taken from a secondary source.",
+        why=(
+            "Not a breach: the label carries the warning in its printed wording either way; a "
+            "second version beside it only invites questions. That wording was taken from a "
+            "secondary source."
+        ),
     ),
     Rule(
         id="VN-LBL-QUID",
@@ -632,6 +661,69 @@ _OTHER_RULES = (
         why="Letter heights come from secondary sources; the decree only asks for readable text.",
     ),
     Rule(
+        id="LAYOUT-TEXT-CONTRAST",
+        severity="error",
+        basis="C",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "Text contrasts with the colour drawn behind it: a WCAG 2 contrast ratio of at least "
+            "3:1, for text of any size. The colours are the brand's (`brand.colors`) in the "
+            "slot's colour role ('muted' is the text colour blended 35 % toward the "
+            "background); behind a slot is the colour its `on` names, or, in a template that "
+            "does not say, the primary band behind text drawn in the background colour and the "
+            "background behind all other text. A unit's serial, set in black, is judged on the "
+            "background. The decree asks that mandatory text contrast with its background "
+            "without giving a figure; 3:1 is WCAG's floor for large text, so below it no text "
+            "contrasts, and nearly every text on a label is mandatory. Amber #D9A441 on cream "
+            "#FFF8F3 (2.1:1) is caught; body text between 3:1 and 4.5:1 is "
+            "LAYOUT-TEXT-CONTRAST-BODY."
+        ),
+        message_vi=(
+            "Chữ màu {text_color} trên nền màu {backdrop_color} chỉ có độ tương phản "
+            "{ratio}:1, dưới mức tối thiểu 3:1; chữ, chữ số của nội dung bắt buộc phải có màu "
+            "tương phản với màu nền. Hãy chọn lại màu chữ hoặc màu nền (brand.colors)."
+        ),
+        message_en=(
+            "Text in {text_color} on {backdrop_color} has a contrast ratio of only {ratio}:1, "
+            "below the 3:1 minimum; mandatory text must contrast with its background. Choose "
+            "other text or background colours (brand.colors)."
+        ),
+        reference=REF_CONTRAST,
+        why=(
+            "The decree's requirement is read in the legal text; the 3:1 figure is WCAG's, "
+            "the least any reading of 'contrasting' allows."
+        ),
+    ),
+    Rule(
+        id="LAYOUT-TEXT-CONTRAST-BODY",
+        severity="warning",
+        basis="advice",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "Body text, smaller than 18 pt (14 pt in bold), has a WCAG 2 contrast ratio of at "
+            "least 4.5:1 with the colour behind it, judged as LAYOUT-TEXT-CONTRAST judges it. A "
+            "block with any smaller run (a heading, an English twin) is body text."
+        ),
+        message_vi=(
+            "Chữ cỡ nhỏ màu {text_color} trên nền màu {backdrop_color} có độ tương phản "
+            "{ratio}:1, dưới mức 4,5:1 nên có cho chữ cỡ nhỏ; nhiều người, nhất là người lớn "
+            "tuổi, sẽ khó đọc. Hãy tăng độ tương phản giữa màu chữ và màu nền (brand.colors)."
+        ),
+        message_en=(
+            "Small text in {text_color} on {backdrop_color} has a contrast ratio of {ratio}:1, "
+            "below the 4.5:1 that small text should have; many readers, older ones above all, "
+            "will find it hard to read. Increase the contrast between text and background "
+            "(brand.colors)."
+        ),
+        reference=REF_CONTRAST,
+        why=(
+            "WCAG's level AA for body text, not a figure of the decree: between 3:1 and 4.5:1 "
+            "the text contrasts, but not comfortably."
+        ),
+    ),
+    Rule(
         id="LAYOUT-TEXT-OVERFLOW",
         severity="error",
         basis="C",
@@ -639,14 +731,93 @@ _OTHER_RULES = (
         fields=("layout.*",),
         summary="Every mandatory text fits its box; text cut off is mandatory content missing.",
         message_vi=(
-            "Nội dung không vừa khung nên không in được đầy đủ trên nhãn; hãy rút gọn nội dung "
-            "hoặc dùng nhãn lớn hơn."
+            "Nội dung không vừa khung ngay cả ở cỡ chữ nhỏ nhất cho phép: dài hơn khoảng "
+            "{characters} ký tự ({excess_mm} mm); phần thừa không được in. Hãy rút gọn nội "
+            "dung hoặc dùng mẫu nhãn lớn hơn."
         ),
         message_en=(
-            "This text does not fit its box and cannot be printed in full; shorten it or use a "
-            "larger label."
+            "This text does not fit its box even at the smallest size allowed: about "
+            "{characters} characters ({excess_mm} mm) too long; what does not fit is not "
+            "printed. Shorten it or use a larger template."
         ),
         reference=REF_MANDATORY,
+    ),
+    Rule(
+        id="VN-LBL-MANDATORY-NOT-PRINTED",
+        severity="error",
+        basis="C",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "Every mandatory item the spec gives is printed on some panel of the label set, "
+            "judged on the text as laid out, not on the spec. A label too small for everything "
+            "(under 80 cm² in all) may leave out all but the name, the responsible "
+            "organisation and the origin when it says where the rest is (`elsewhere:`)."
+        ),
+        message_vi=(
+            "Nhãn không in {item}: mẫu đã chọn không có chỗ cho nội dung này. "
+            "Thêm mặt nhãn có thể in nội dung này: {panels}."
+        ),
+        message_en=(
+            "The label does not print {item}: the chosen template has no room for it. "
+            "Add a panel that can carry it: {panels}."
+        ),
+        reference=f"{REF_MANDATORY}; {_DECREE_43}, Điều 10 khoản 2",
+    ),
+    Rule(
+        id="LAYOUT-CONTENT-NOT-PRINTED",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "Text the spec gives beyond the mandatory items is printed too; when no panel has "
+            "room for it, it is left out and said so."
+        ),
+        message_vi="Không còn chỗ in {item} trên nhãn nên nội dung này bị bỏ qua.",
+        message_en="There is no room left for {item} on the label, so it is left out.",
+        reference=REF_MANDATORY,
+        why="The text is not required for this category, so leaving it out is no breach.",
+    ),
+    Rule(
+        id="LAYOUT-TEXT-INK-CHANGED",
+        severity="info",
+        basis="advice",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "Text whose brand colour would not contrast enough with what is behind it (WCAG "
+            "4.5:1, 3:1 for large text) is set in the brand's text or background colour instead."
+        ),
+        message_vi=(
+            "Phần chữ này được in bằng màu {used} thay cho màu {wanted} của thương hiệu, vì màu "
+            "{wanted} không đủ tương phản với nền."
+        ),
+        message_en=(
+            "This text is set in {used} instead of the brand's {wanted}, which would not "
+            "contrast enough with what is behind it."
+        ),
+        reference=REF_MANDATORY,
+        why="The label stays readable; this only says why a colour differs from the brand's.",
+    ),
+    Rule(
+        id="LAYOUT-ENGLISH-LEFT-OUT",
+        severity="info",
+        basis="advice",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "English is optional: its twins of the mandatory text make way for the Vietnamese "
+            "before a label is refused for want of room."
+        ),
+        message_vi=(
+            "Phần tiếng Anh của {item} không được in để đủ chỗ cho nội dung tiếng Việt bắt buộc."
+        ),
+        message_en=(
+            "The English text of {item} is left out to make room for the mandatory Vietnamese."
+        ),
+        reference=REF_MANDATORY,
+        why="Foreign-language text is optional; this only says what was not printed.",
     ),
     # --- OCOP (§5) ---------------------------------------------------------------------------
     Rule(
@@ -882,7 +1053,11 @@ _OTHER_RULES = (
         fields=("producer.address",),
         summary=(
             "A commune, ward or special zone named in the address ('xã …', 'phường …') exists in "
-            "the current province it names, per the vietnam-provinces data set."
+            "the current province it names, per the vietnam-provinces data set. Names are "
+            "compared ignoring case, spacing, punctuation and tone-mark placement. A spaced "
+            "dash separates address parts ('huyện Cái Bè – tỉnh Tiền Giang') except inside an "
+            "official name that holds one, which is read whole: 'phường Lâm Viên - Đà Lạt', "
+            "'xã Chân Mây – Lăng Cô', 'phường Văn Miếu - Quốc Tử Giám'."
         ),
         message_vi=(
             "Địa chỉ ghi “{unit}”, không có trong danh sách xã, phường hiện hành của {province}; "

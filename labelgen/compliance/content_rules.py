@@ -16,6 +16,7 @@ from labelgen.compliance.catalogue import (
 from labelgen.compliance.report import Finding
 from labelgen.compliance.vntext import name_key
 from labelgen.spec import LabelSpec, Product
+from labelgen.wording import resembled_alcohol_warning, split_sentences
 
 CORE_RULE = "VN-LBL-MANDATORY-CORE"
 
@@ -52,8 +53,17 @@ def mandatory_items_check(rule_id: str) -> Check:
 
 
 def check_alcohol_warning(spec: LabelSpec, as_of: dt.date) -> Iterator[Finding]:
-    if spec.product.category == "alcohol" and spec.product.warnings is None:
-        yield make_finding("VN-LBL-ALCOHOL-WARNING", "product.warnings")
+    # The label prints the warning itself and drops sentences of the producer's that repeat it;
+    # only another version of it, which would be printed beside it, is worth a look.
+    product = spec.product
+    if product.category != "alcohol" or product.warnings is None:
+        return
+    for sentence in split_sentences(product.warnings):
+        official = resembled_alcohol_warning(sentence)
+        if official is not None:
+            yield make_finding(
+                "VN-LBL-ALCOHOL-WARNING", "product.warnings", sentence=sentence, official=official
+            )
 
 
 def check_quantified_ingredients(spec: LabelSpec, as_of: dt.date) -> Iterator[Finding]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from labelgen.compliance import limits
 from labelgen.compliance.catalogue import make_finding
+from labelgen.compliance.contrast_rules import check_contrast
 from labelgen.compliance.report import Finding
 from labelgen.fonts import font_face
 from labelgen.layout import Layout, TextBlock
@@ -28,7 +29,7 @@ def check_layout(layout: Layout, spec: LabelSpec) -> list[Finding]:
         _qr_size,
         _codes_kept_clear,
         _ean_size,
-        _supplement_phrases,
+        check_contrast,
     ):
         findings.extend(check(layout, spec))
     return findings
@@ -109,7 +110,12 @@ def _minimum_text_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
 def _text_overflow(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
     for block in layout.texts:
         if not block.text.fits:
-            yield make_finding("LAYOUT-TEXT-OVERFLOW", f"layout.{block.slot}")
+            yield make_finding(
+                "LAYOUT-TEXT-OVERFLOW",
+                f"layout.{block.slot}",
+                characters=block.overflow_characters,
+                excess_mm=block.overflow_mm,
+            )
 
 
 def text_extent(block: TextBlock, family: str) -> Box:
@@ -126,6 +132,11 @@ def text_extent(block: TextBlock, family: str) -> Box:
         width_mm=max(right_mm - left_mm, 1e-6),
         height_mm=max(bottom_mm - block.top_mm, 1e-6),
     )
+
+
+def _drawn_blocks(layout: Layout) -> list[TextBlock]:
+    """The blocks with lines to draw (a block too long for its box may keep none)."""
+    return [block for block in layout.texts if block.lines]
 
 
 def _inset_from_trim_mm(layout: Layout, box: Box) -> float:
@@ -149,7 +160,7 @@ def _inset_from_trim_mm(layout: Layout, box: Box) -> float:
 
 
 def _element_boxes(layout: Layout) -> Iterator[tuple[str, Box]]:
-    for block in layout.texts:
+    for block in _drawn_blocks(layout):
         yield f"layout.{block.slot}", text_extent(block, layout.font_family)
     if layout.qr is not None:
         inset_mm = layout.qr.quiet_zone_modules * layout.qr.module_mm
@@ -205,7 +216,7 @@ def _overlap(first: Box, second: Box) -> bool:
 
 def _codes_kept_clear(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
     """No text, and no other code, may run into a code's quiet zone."""
-    text_boxes = [text_extent(block, layout.font_family) for block in layout.texts]
+    text_boxes = [text_extent(block, layout.font_family) for block in _drawn_blocks(layout)]
     if layout.qr is not None:
         qr = layout.qr
         zone = Box(x_mm=qr.x_mm, y_mm=qr.y_mm, width_mm=qr.size_mm, height_mm=qr.size_mm)
@@ -241,13 +252,3 @@ def _ean_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
             bar_height_mm=round(barcode.bar_height_mm, 2),
             min_bar_height_mm=round(min_bar_mm, 2),
         )
-
-
-def _supplement_phrases(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
-    if spec.product.category != "supplement":
-        return
-    printed = any(
-        line.field == "product.category" for block in layout.texts for line in block.lines
-    )
-    if not printed:
-        yield make_finding("VN-LBL-SUPPLEMENT-PHRASES", "layout.supplement_notice")

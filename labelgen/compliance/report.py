@@ -46,6 +46,8 @@ class Report:
 
     as_of: dt.date
     findings: tuple[Finding, ...] = field(default=())
+    # Bundled templates or sets the label would fit on, when it does not fit its own.
+    suggestions: tuple[tuple[str, ...], ...] = field(default=())
 
     @property
     def compliant(self) -> bool:
@@ -67,6 +69,7 @@ class Report:
             "compliant": self.compliant,
             "as_of": self.as_of.isoformat(),
             "findings": [finding.to_dict() for finding in self.findings],
+            "suggestions": [list(suggestion) for suggestion in self.suggestions],
         }
 
     def to_json(self, indent: int | None = 2) -> str:

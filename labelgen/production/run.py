@@ -37,8 +37,8 @@ from labelgen.export import (
     make_overprint_state,
 )
 from labelgen.files import write_atomically
-from labelgen.layout import Layout, layout_label
-from labelgen.pipeline import check_label
+from labelgen.layout import LabelSet, Layout, layout_set
+from labelgen.pipeline import check_set
 from labelgen.production.colour import add_output_intent, convert_pdf_to_cmyk, set_pdfx4_metadata
 from labelgen.production.imposition import Imposition, ImpositionOptions, impose
 from labelgen.production.outlines import PT_PER_MM, glyph_bbox_units, glyph_outline, text_face
@@ -162,8 +162,9 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     phases = _Phases()
     paths = RunPaths.beside(request.output)
     # The label and the sheet options are checked before any serial is issued or file written.
-    label = layout_label(request.spec, spec_dir=request.spec_dir, base_url=request.base_url)
-    _require_compliant(request, label)
+    label = _compliant_code_panel(
+        request, layout_set(request.spec, spec_dir=request.spec_dir, base_url=request.base_url)
+    )
     imposition = impose(label.width_mm, label.height_mm, label.bleed_mm, request.sheet)
     fingerprint = _fingerprint(request)
     state = _starting_state(request, paths, fingerprint)
@@ -398,23 +399,26 @@ class _UnitFeed:
 
 def _checked_layout(request: RunRequest, unit: UnitCode) -> Layout:
     """The layout of the run's first unit, refused unless it is compliant."""
-    layout = layout_label(
+    label_set = layout_set(
         request.spec,
         spec_dir=request.spec_dir,
         serial=unit.serial if request.show_serials else None,
         qr_url=unit.content,
         base_url=request.base_url,
     )
-    _require_compliant(request, layout)
+    layout = _compliant_code_panel(request, label_set)
     if layout.qr is None or layout.qr_box is None:
         raise BatchError(f"template {request.spec.template} has no QR slot for the units' codes")
     return layout
 
 
-def _require_compliant(request: RunRequest, layout: Layout) -> None:
-    report = check_label(request.spec, layout, as_of=request.as_of)
+def _compliant_code_panel(request: RunRequest, label_set: LabelSet) -> Layout:
+    """The panel a run prints, its units' codes on it, once the whole set is found compliant
+    (the other panels of a set carry no unit's code and are printed as one design)."""
+    report = check_set(request.spec, label_set, as_of=request.as_of)
     if not report.compliant:
         raise NotCompliantError(report)
+    return label_set.code_panel
 
 
 def _label_geometry(layout: Layout) -> LabelGeometry:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import unicodedata
+import zipfile
 from typing import Any
 
 from labelgen.errors import (
@@ -16,7 +18,7 @@ from labelgen.errors import (
     Problem,
     SpecError,
 )
-from labelgen.pipeline import check_spec, render
+from labelgen.pipeline import MEDIA_TYPES, check_spec, panel_file_name, render, render_panels
 from labelgen.service.protocol import Job, Outcome
 from labelgen.spec import LabelSpec, parse_spec
 from labelgen.templates import bundled_template_ids
@@ -33,17 +35,7 @@ def run_job(job: Job) -> Outcome:
         if job.kind == "check":
             report = check_spec(spec, as_of=job.as_of, base_url=job.base_url)
             return Outcome("report", report=report)
-        data = render(
-            spec,
-            job.output_format,
-            dpi=job.dpi,
-            draft=job.draft,
-            serial=job.serial,
-            base_url=job.base_url,
-            as_of=job.as_of,
-            qr_url=job.qr_url,
-        )
-        return Outcome("file", data=data, filename=download_name(spec, job.output_format))
+        return _render_file(spec, job)
     except MalformedBodyError as error:
         return Outcome("malformed-body", detail=str(error))
     except SpecError as error:
@@ -60,6 +52,42 @@ def run_job(job: Job) -> Outcome:
         # Logged here, in the service's own output; the client is told only that it failed.
         logger.exception("render job failed")
         return Outcome("failed")
+
+
+def _render_file(spec: LabelSpec, job: Job) -> Outcome:
+    """The PDF of the whole set; an SVG or PNG of one panel (the one asked for, or the only
+    one), else a ZIP holding one file per panel."""
+    options: dict[str, Any] = {
+        "dpi": job.dpi,
+        "draft": job.draft,
+        "serial": job.serial,
+        "base_url": job.base_url,
+        "as_of": job.as_of,
+        "qr_url": job.qr_url,
+    }
+    output_format = job.output_format
+    name = download_name(spec, output_format)
+    media_type = MEDIA_TYPES[output_format]
+    if output_format == "pdf":
+        data = render(spec, output_format, **options)
+        return Outcome("file", data=data, filename=name, media_type=media_type)
+    panels = render_panels(spec, output_format, **options)
+    if job.panel is not None:
+        chosen = [panel for panel in panels if panel.panel == job.panel]
+        if not chosen:
+            known = ", ".join(panel.panel for panel in panels)
+            raise SpecError([Problem("panel", f"is not a panel of this label set ({known})")])
+        panels = chosen
+    if len(panels) == 1:
+        return Outcome("file", data=panels[0].content, filename=name, media_type=media_type)
+    stem = name.rsplit(".", 1)[0]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for panel in panels:
+            bundle.writestr(panel_file_name(stem, panel.panel, output_format), panel.content)
+    return Outcome(
+        "file", data=archive.getvalue(), filename=f"{stem}.zip", media_type="application/zip"
+    )
 
 
 def decode_body(body: bytes) -> dict[str, Any]:
@@ -96,7 +124,10 @@ def parse_service_spec(document: dict[str, Any]) -> LabelSpec:
     """
     problems = []
     template = document.get("template")
-    if template is not None and (not isinstance(template, str) or not _is_bundled(template)):
+    templates = template if isinstance(template, list) else [template]
+    if template is not None and not all(
+        isinstance(item, str) and _is_bundled(item) for item in templates
+    ):
         known = ", ".join(bundled_template_ids())
         problems.append(
             Problem(

@@ -22,7 +22,7 @@ from labelgen.service.models import (
     StatusChange,
 )
 from labelgen.service.problems import PROBLEM_KINDS, PROBLEM_MEDIA_TYPE, ProblemKind
-from labelgen.spec import LabelSpec
+from labelgen.spec import MAX_PANELS, LabelSpec
 from labelgen.templates import bundled_template_ids
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -139,10 +139,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 def _add_model_schemas(schemas: dict[str, Any]) -> None:
     spec_schema = LabelSpec.model_json_schema(ref_template=REF_TEMPLATE)
     schemas.update(spec_schema.pop("$defs", {}))
-    template = spec_schema["properties"]["template"]
     # Over HTTP only a bundled template may be named: a folder would be a path on the server.
-    template["enum"] = bundled_template_ids()
-    template["description"] = "a bundled template (GET /api/v1/templates lists them)"
+    bundled = {"type": "string", "enum": bundled_template_ids()}
+    spec_schema["properties"]["template"] = {
+        "anyOf": [
+            bundled,
+            {"type": "array", "items": bundled, "minItems": 1, "maxItems": MAX_PANELS},
+        ],
+        "default": "ocop-classic",
+        "description": "a bundled template (GET /api/v1/templates lists them), or a list of "
+        "them: the panels of one package (a label set), in print order",
+    }
     logo = schemas["Brand"]["properties"]["logo"]
     logo["description"] = (
         "a base64 data: URI of a PNG, JPEG, WebP or SVG image (re-encoded as PNG; "

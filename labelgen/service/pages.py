@@ -37,7 +37,12 @@ from labelgen.service.problems import (
     spec_problem_response,
 )
 from labelgen.spec import LOGO_MAX_BYTES, Category, Colors, decode_document
-from labelgen.templates import Manifest, bundled_template_ids, load_template
+from labelgen.templates import (
+    Manifest,
+    bundled_template_ids,
+    listed_template_ids,
+    load_template,
+)
 
 router = APIRouter()
 
@@ -96,6 +101,8 @@ def designer_page(lang: str = "vi") -> HTMLResponse:
             other_lang="en" if language == "vi" else "vi",
             t=ui_strings(language),
             templates=_template_cards(language),
+            back_panels=_back_panels(language),
+            template_info=_template_info(language),
             default_template=DEFAULT_TEMPLATE,
             categories=get_args(Category),
             origin_phrases=ORIGIN_PHRASES,
@@ -220,25 +227,89 @@ def _static_files() -> dict[str, Path]:
 
 @cache
 def _template_cards(language: str) -> list[dict[str, Any]]:
-    """The bundled templates as the page shows them: name, size, description, outline."""
+    """The templates a producer picks a label from, as the page shows them: name, size,
+    description, outline, and whether it is two-sided (a hang tag and its back)."""
     cards = []
-    # The default first: it is what most producers need, and what the page starts with.
-    ordered = sorted(bundled_template_ids(), key=lambda name: name != DEFAULT_TEMPLATE)
+    manifests = _listed_manifests()
+    # The default first: it is what most producers need, and what the page starts with. A back
+    # panel comes last: it is added to a front label more often than used alone.
+    ordered = sorted(
+        manifests,
+        key=lambda name: (name != DEFAULT_TEMPLATE, manifests[name].role == "back"),
+    )
     for template_id in ordered:
+        manifest = manifests[template_id]
+        cards.append(
+            {
+                "id": template_id,
+                "name": _template_name(template_id, manifest, language),
+                "description": _without_size(getattr(manifest.description, language)),
+                "size": _size_text(manifest),
+                "outline": _outline(manifest),
+                "role": manifest.role,
+                "sides": len(manifest.sides) + 1,
+            }
+        )
+    return cards
+
+
+@cache
+def _back_panels(language: str) -> list[dict[str, Any]]:
+    """The back panels a front label can be completed with: "Thêm nhãn mặt sau"."""
+    return [
+        {
+            "id": template_id,
+            "name": _template_name(template_id, manifest, language),
+            "size": _size_text(manifest),
+        }
+        for template_id, manifest in _listed_manifests().items()
+        if manifest.role == "back"
+    ]
+
+
+@cache
+def _template_info(language: str) -> dict[str, dict[str, Any]]:
+    """Every bundled template, sides included, as the script needs it to work out the panels of
+    a set (a hang tag brings its back), caption their previews and name suggested sets."""
+    info: dict[str, dict[str, Any]] = {}
+    for template_id in bundled_template_ids():
+        try:
+            manifest = load_template(template_id).manifest
+        except TemplateError:
+            continue
+        info[template_id] = {
+            "name": _template_name(template_id, manifest, language),
+            "size": _size_text(manifest),
+            "role": manifest.role,
+            "sides": list(manifest.sides),
+            "side_of": manifest.side_of,
+            "width_mm": manifest.width_mm,
+            "height_mm": manifest.height_mm,
+        }
+    return info
+
+
+@cache
+def _listed_manifests() -> dict[str, Manifest]:
+    """The manifests of the templates a producer picks from (a tag's back comes with its front)."""
+    try:
+        template_ids = listed_template_ids()
+    except TemplateError:
+        template_ids = bundled_template_ids()  # one does not load: list those that do
+    manifests = {}
+    for template_id in template_ids:
         try:
             manifest = load_template(template_id).manifest
         except TemplateError:
             continue  # a broken bundled template is a test failure, not a reason to lose the page
-        cards.append(
-            {
-                "id": template_id,
-                "name": ui_strings(language)["template_names"].get(template_id, manifest.name),
-                "description": _without_size(getattr(manifest.description, language)),
-                "size": _size_text(manifest),
-                "outline": _outline(manifest),
-            }
-        )
-    return cards
+        if manifest.side_of is None:
+            manifests[template_id] = manifest
+    return manifests
+
+
+def _template_name(template_id: str, manifest: Manifest, language: str) -> str:
+    names: dict[str, str] = ui_strings(language)["template_names"]
+    return names.get(template_id, manifest.name)
 
 
 def _without_size(description: str) -> str:

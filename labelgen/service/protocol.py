@@ -44,6 +44,7 @@ class Job:
     as_of: dt.date | None = None
     # The signed URL of a serialised unit, made by the registry in the service's process.
     qr_url: str | None = None
+    panel: str | None = None  # one panel of a label set, for an SVG or PNG
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Outcome:
     kind: OutcomeKind
     data: bytes = b""
     filename: str = ""
+    media_type: str = ""  # of a file: the format's own, or a ZIP of a set's panels
     report: Report | None = None
     problems: tuple[Problem, ...] = ()
     detail: str = ""

@@ -16,7 +16,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from markupsafe import Markup
 
-from labelgen.badge import CERTIFIED_STARS, BadgeColors, badge_height_mm, draw_badge, has_caption
+from labelgen.badge import (
+    CERTIFIED_STARS,
+    BadgeColors,
+    badge_height_mm,
+    draw_badge,
+    shows_caption,
+)
 from labelgen.registry.lookup import SCAN_COUNT_CAP, Verification
 from labelgen.registry.records import CertificateRecord
 from labelgen.service.pages import LANGUAGES, environment, ui_strings
@@ -278,15 +284,13 @@ def _badge(verification: Verification) -> Markup | None:
 @lru_cache(maxsize=64)
 def _badge_svg(stars: int, year: int | None, province: str | None) -> str:
     """The OCOP badge as an inline <svg> (labelgen.badge escapes its own text)."""
-    height_mm = badge_height_mm(BADGE_WIDTH_MM, with_caption=has_caption(year, province))
-    try:
-        drawing = draw_badge(
-            stars, width_mm=BADGE_WIDTH_MM, colors=BadgeColors(), year=year, province=province
-        )
-    except ValueError:
-        # A province too long to set at this width: the badge without its caption.
-        height_mm = badge_height_mm(BADGE_WIDTH_MM, with_caption=False)
-        drawing = draw_badge(stars, width_mm=BADGE_WIDTH_MM, colors=BadgeColors())
+    with_caption = shows_caption(BADGE_WIDTH_MM, year, province)
+    height_mm = badge_height_mm(BADGE_WIDTH_MM, with_caption=with_caption)
+    if not with_caption:
+        year, province = None, None
+    drawing = draw_badge(
+        stars, width_mm=BADGE_WIDTH_MM, colors=BadgeColors(), year=year, province=province
+    )
     return (
         f'<svg class="badge" xmlns="http://www.w3.org/2000/svg" '
         f'viewBox="0 0 {BADGE_WIDTH_MM:g} {height_mm:.3f}" aria-hidden="true">{drawing}</svg>'

@@ -62,7 +62,7 @@ FILE_RESPONSE = {
     "description": "The label file, as an attachment named after the product.",
     "content": {
         media_type: {"schema": {"type": "string", "format": "binary"}}
-        for media_type in MEDIA_TYPES.values()
+        for media_type in (*MEDIA_TYPES.values(), "application/zip")
     },
     "headers": {
         "Content-Disposition": {
@@ -123,8 +123,19 @@ async def render_label(
             "allocated to the spec's batch, and the QR holds the registry's signed URL",
         ),
     ] = None,
+    panel: Annotated[
+        str | None,
+        Query(
+            max_length=80,
+            description="for an SVG or PNG of a label set: the panel (template id) to draw; "
+            "without it a set of several panels is answered as a ZIP of one file per panel",
+        ),
+    ] = None,
 ) -> Response:
     """The label as a file: `image/svg+xml`, `image/png` or `application/pdf`.
+
+    A label set's PDF has one page per panel; its SVG or PNG is one panel (`panel=`), or a
+    ZIP (`application/zip`) holding `<name>-<panel>.<format>` for each panel.
 
     A spec whose label breaks an `error` rule is answered 422 `/problems/not-compliant` with
     the findings, unless `draft=true`. A certification the registry does not hold is answered
@@ -145,12 +156,13 @@ async def render_label(
         serial=serial,
         as_of=as_of,
         qr_url=qr_url,
+        panel=panel,
     )
     outcome = await run_job(pool, job)
     headers = {"Content-Disposition": f'attachment; filename="{outcome.filename}"'}
     if output_format == "svg":
         headers["Content-Security-Policy"] = SVG_CSP
-    return Response(outcome.data, media_type=MEDIA_TYPES[output_format], headers=headers)
+    return Response(outcome.data, media_type=outcome.media_type, headers=headers)
 
 
 async def _registry_checks(

@@ -47,6 +47,7 @@ from labelgen.errors import (
     SigningKeyError,
     SpecError,
 )
+from labelgen.layout import code_panel_size
 from labelgen.production.imposition import (
     CALIBRATION_OFFSET_MAX_MM,
     CALIBRATION_SCALE_MAX,
@@ -95,7 +96,6 @@ from labelgen.service.registry_documents import read_json_object
 from labelgen.service.runs import RUNS_PATH, RunManager, RunOrder, get_runs, run_jobs
 from labelgen.service.settings import Settings
 from labelgen.spec import LabelSpec
-from labelgen.templates import load_template
 from labelgen.traceability import GS1_QUALIFIER_MAX_CHARS, check_qualifier
 
 router = APIRouter(prefix=RUNS_PATH, tags=["runs"], lifespan=run_jobs)
@@ -481,11 +481,10 @@ def _imposition(spec: LabelSpec, order: RunInput) -> tuple[ImpositionOptions, in
             calibration.scale_y,
         ),
     )
-    manifest = load_template(spec.template).manifest
-    width_mm = spec.size.width_mm if spec.size else manifest.width_mm
-    height_mm = spec.size.height_mm if spec.size else manifest.height_mm
+    # A set's print run prints the panel that holds the units' codes.
+    panel = code_panel_size(spec)
     try:
-        imposition = impose(width_mm, height_mm, manifest.bleed_mm, options)
+        imposition = impose(panel.width_mm, panel.height_mm, panel.bleed_mm, options)
     except SheetError as error:
         raise RegistryInputError([_sheet_problem(error)]) from None
     return options, imposition.sheets_needed(order.count)

@@ -22,6 +22,11 @@
 
   const form = document.getElementById("designer");
   const T = JSON.parse(document.getElementById("ui-strings").textContent);
+  // Every bundled template, a hang tag's back included: name, size, role (front, back or
+  // single) and the sides printed with it.
+  const TEMPLATES = JSON.parse(document.getElementById("template-info").textContent);
+  const DEFAULT_TEMPLATE = (form.querySelector("input[data-template][checked]") || {}).value;
+  const NOT_PRINTED = "VN-LBL-MANDATORY-NOT-PRINTED";
   const LANG = form.dataset.lang;
   const LOGO_MAX_BYTES = Number(form.dataset.logoMaxBytes);
 
@@ -30,8 +35,9 @@
     statusText: document.getElementById("status-text"),
     statusSub: document.getElementById("status-sub"),
     mobileStatus: document.getElementById("mobile-status"),
+    preview: document.getElementById("preview"),
     stage: document.getElementById("preview-stage"),
-    previewImage: document.getElementById("preview-image"),
+    previewPanels: document.getElementById("preview-panels"),
     previewEmpty: document.getElementById("preview-empty"),
     previewEmptyText: document.getElementById("preview-empty-text"),
     summarySection: document.getElementById("summary"),
@@ -41,7 +47,15 @@
     summary: document.getElementById("summary-list"),
     downloads: document.getElementById("downloads"),
     downloadNote: document.getElementById("download-note"),
-    downloadButtons: Array.from(document.querySelectorAll("button.download")),
+    downloadButtons: document.getElementById("download-buttons"),
+    downloadPanels: document.getElementById("download-panels"),
+    downloadSetNote: document.getElementById("download-set-note"),
+    suggestions: document.getElementById("suggestions"),
+    suggestionList: document.getElementById("suggestion-list"),
+    templateNotice: document.getElementById("template-notice"),
+    setSummary: document.getElementById("set-summary"),
+    setNoteSides: document.getElementById("set-note-sides"),
+    setOptions: document.getElementById("set-options"),
     message: document.getElementById("toolbar-message"),
     specFile: document.getElementById("spec-file"),
     logoFile: document.getElementById("f-brand-logo"),
@@ -79,7 +93,14 @@
   let generation = 0;
   let inflight = null;
   let debounceTimer = null;
-  let previewUrl = null;
+  // The panels the preview shows (template ids, in print order), and the object URL of each
+  // one's last drawing.
+  let panelIds = [];
+  let previewUrls = new Map();
+  // A template (or set) the form's controls cannot show exactly, such as a file's
+  // ["hang-tag", "hang-tag-back"] or a set of three: kept as written for as long as the
+  // controls stay as they were set from it.
+  let templateOverride = null;
   // What the last check said, for the download buttons: "empty", "invalid", "errors",
   // "compliant" or "unknown" (the server could not be reached).
   let verdict = { state: "empty", errors: 0 };
@@ -191,6 +212,143 @@
     return plain ? plain[1].trim() : fallback;
   }
 
+  // ---------------------------------------------------------------- templates and sets
+
+  // A spec's `template:` as a list of ids: "round-jar" or ["round-jar", "back-panel"].
+  function templateList(template) {
+    const list = Array.isArray(template) ? template : [template];
+    return list.filter(function (id) { return typeof id === "string"; }).map(function (id) {
+      return id.normalize("NFC").trim();
+    });
+  }
+
+  // The panels a spec's template makes, in print order, as the service works them out: each
+  // template named, followed by its own sides (a hang tag's back) unless the set names them.
+  function panelsOf(template) {
+    const named = templateList(template === undefined ? DEFAULT_TEMPLATE : template);
+    const panels = [];
+    for (const id of named) {
+      if (panels.includes(id)) {
+        continue;
+      }
+      panels.push(id);
+      for (const side of TEMPLATES[id] ? TEMPLATES[id].sides : []) {
+        if (!named.includes(side)) {
+          panels.push(side);
+        }
+      }
+    }
+    return panels;
+  }
+
+  function templateName(id) {
+    return TEMPLATES[id] ? TEMPLATES[id].name : id;
+  }
+
+  // "Nhãn OCOP mặt trước + Nhãn mặt sau": a set as the producer knows it (a hang tag's back
+  // is part of the hang tag, so it is not named).
+  function setName(ids) {
+    return ids.filter(function (id, index) {
+      const info = TEMPLATES[id];
+      return !(info && info.side_of && ids.slice(0, index).includes(info.side_of));
+    }).map(templateName).join(T.set_join);
+  }
+
+  // What a panel is called on its preview: its side when the set has several, else its name.
+  function panelLabel(id) {
+    const role = TEMPLATES[id] ? TEMPLATES[id].role : "single";
+    if (role === "front") {
+      return T.panel_front;
+    }
+    if (role === "back") {
+      return T.panel_back;
+    }
+    return templateName(id);
+  }
+
+  function templateCards() {
+    return Array.from(form.querySelectorAll("input[data-template]"));
+  }
+
+  function backSwitches() {
+    return Array.from(form.querySelectorAll("input[data-back]"));
+  }
+
+  // The chosen card's template takes a back label: a front or one-piece label that has no
+  // side of its own (a hang tag has its back already; a back label is not given another).
+  function takesBack(card) {
+    return Boolean(card) && card.dataset.role !== "back" && Number(card.dataset.sides) <= 1;
+  }
+
+  // The template ids the controls name: the chosen card, then the back label added to it.
+  function chosenTemplates() {
+    const card = form.querySelector("input[data-template]:checked");
+    if (!card) {
+      return null;
+    }
+    const ids = [card.value];
+    if (takesBack(card)) {
+      const back = backSwitches().find(function (input) { return input.checked; });
+      if (back) {
+        ids.push(back.dataset.back);
+      }
+    }
+    return ids;
+  }
+
+  function controlsKey() {
+    const ids = chosenTemplates();
+    return ids ? ids.join(" ") : "";
+  }
+
+  // Sets the cards and back switches to show `template`; false when they cannot show it
+  // exactly (a template folder, a set of three), which then is kept as written.
+  function setTemplateControls(template) {
+    let ids = templateList(template);
+    // A side named after its own template adds nothing: ["hang-tag", "hang-tag-back"].
+    ids = ids.filter(function (id, index) {
+      const info = TEMPLATES[id];
+      return !(info && info.side_of && ids.slice(0, index).includes(info.side_of));
+    });
+    const card = templateCards().find(function (input) { return input.value === ids[0]; });
+    const backs = ids.slice(1);
+    const switches = backSwitches();
+    const exact = Boolean(card) && backs.length <= (takesBack(card) ? 1 : 0) &&
+      backs.every(function (id) {
+        return switches.some(function (input) { return input.dataset.back === id; });
+      });
+    for (const input of templateCards()) {
+      input.checked = input === card;
+    }
+    for (const input of switches) {
+      input.checked = Boolean(card) && backs.includes(input.dataset.back);
+    }
+    return exact;
+  }
+
+  // The form shows `template` (a file's, or a suggestion): exactly if the controls can, else
+  // as close as they can, keeping the file's own value for the spec.
+  function showTemplate(template) {
+    if (template === undefined || template === null) {
+      templateOverride = null;
+      return;
+    }
+    const exact = setTemplateControls(template);
+    templateOverride = { value: clone(template), key: controlsKey(), exact: exact };
+  }
+
+  // The spec's `template:` from the controls: one id, or a list for a set.
+  function specTemplate() {
+    if (templateOverride && templateOverride.key === controlsKey()) {
+      return clone(templateOverride.value);
+    }
+    const ids = chosenTemplates();
+    if (!ids) {
+      return undefined;
+    }
+    return ids.length === 1 ? ids[0] : ids;
+  }
+
   // ---------------------------------------------------------------- form ↔ spec
 
   function pathInputs() {
@@ -249,9 +407,9 @@
       }
     }
 
-    const template = form.querySelector("input[data-template]:checked");
-    if (template) {
-      spec.template = template.value;
+    const template = specTemplate();
+    if (template !== undefined) {
+      spec.template = template;
     }
     if (els.languages.checked) {
       spec.languages = ["vi", "en"];
@@ -328,11 +486,7 @@
       }
     }
 
-    const template = form.querySelector(
-      "input[data-template][value=\"" + CSS.escape(String(doc.template || "")) + "\"]");
-    if (template) {
-      template.checked = true;
-    }
+    showTemplate(doc.template);
     els.languages.checked = Array.isArray(doc.languages) && doc.languages.includes("en");
 
     const shelfLife = getPath(doc, "product.shelf_life");
@@ -371,6 +525,7 @@
   function resetForm() {
     baseDoc = {};
     localProblems = [];
+    templateOverride = null;
     form.reset();
     setLogo(null);
     setExpiryMode("date");
@@ -415,6 +570,27 @@
       const input = chip.querySelector("input[type='color']");
       chip.querySelector("[data-color-value]").textContent = input.value.toUpperCase();
     }
+    syncTemplateState();
+  }
+
+  // A back label can be added to a front label; a hang tag says it is two-sided already; a
+  // set of several panels is named in full under the cards.
+  function syncTemplateState() {
+    const card = form.querySelector("input[data-template]:checked");
+    const open = takesBack(card);
+    for (const option of form.querySelectorAll("[data-back-option]")) {
+      option.hidden = !open;
+      option.querySelector("input").disabled = !open;
+    }
+    if (els.setNoteSides) {
+      els.setNoteSides.hidden = !card || Number(card.dataset.sides) <= 1;
+      els.setOptions.hidden = !open && els.setNoteSides.hidden;
+    }
+    const template = specTemplate();
+    const panels = template === undefined ? [] : panelsOf(template);
+    els.setSummary.hidden = panels.length < 2;
+    els.setSummary.textContent = panels.length < 2 ? "" :
+      format(T.set_summary, { n: panels.length, names: setName(templateList(template)) });
   }
 
   // ---------------------------------------------------------------- logo
@@ -533,39 +709,54 @@
     const signal = inflight.signal;
     els.status.dataset.busy = "true";
     els.stage.dataset.busy = "true";
+    const panels = panelsOf(spec.template);
+    setPanels(panels);
 
-    // The check and the preview are independent; asking both at once halves the wait. The
-    // preview asks for the label as it will print (QR code included); only when that is
-    // refused as not compliant does it fall back to a marked draft.
+    // The check and the drawings are independent; asking for them at once halves the wait.
+    // Each panel is drawn as it will print (QR code included); only when that is refused as
+    // not compliant is it drawn again as a marked draft. While the label has errors, the
+    // drawings wait for the check and are asked for as drafts straight away.
     const checking = postSpec(API.check, spec, signal);
-    const drawing = postSpec(API.labels + "?format=svg", spec, signal);
-    // If the check fails first, the drawing's own failure is not waited for; this keeps it
-    // from being reported as unhandled.
-    drawing.catch(function () {});
+    const hopeful = verdict.state !== "errors" && verdict.state !== "invalid";
+    let drawings = null;
+    let draft = false;
+    if (hopeful) {
+      drawings = panels.map(function (panel) {
+        return postSpec(labelUrl("svg", panel, panels, false), spec, signal);
+      });
+      // If the check fails first, the drawings' own failures are not waited for; this keeps
+      // them from being reported as unhandled.
+      for (const drawing of drawings) {
+        drawing.catch(function () {});
+      }
+    }
     try {
       const checked = await checking;
       if (mine !== generation) {
         return;
       }
-      await showCheck(checked);
-      let drawn = await drawing;
-      let draft = false;
-      if (drawn.status === 422) {
-        const refusal = await readProblem(drawn);
-        if (mine !== generation) {
-          return;
-        }
-        if (!Array.isArray(refusal.findings)) {
-          showPreviewFailure();
-          return;
-        }
-        draft = true;
-        drawn = await postSpec(API.labels + "?format=svg&draft=true", spec, signal);
-      }
+      const outcome = await showCheck(checked);
       if (mine !== generation) {
         return;
       }
-      await showPreview(drawn, draft);
+      if (!drawings) {
+        if (outcome === "invalid") {
+          // The service draws no spec it cannot read; the last good drawing stays, greyed.
+          showPreviewFailure();
+          return;
+        }
+        draft = outcome === "errors";
+        drawings = panels.map(function (panel) {
+          return postSpec(labelUrl("svg", panel, panels, draft), spec, signal);
+        });
+      }
+      const drawn = await Promise.all(drawings.map(function (drawing, index) {
+        return drawPanel(drawing, draft, panels[index], panels, spec, signal);
+      }));
+      if (mine !== generation) {
+        return;
+      }
+      showPreviews(drawn);
     } catch (error) {
       if (error.name === "AbortError" || mine !== generation) {
         return;
@@ -581,18 +772,54 @@
     }
   }
 
+  // The label API's address for one file: the whole label, or one panel of a set.
+  function labelUrl(fileFormat, panel, panels, draft) {
+    let url = API.labels + "?format=" + encodeURIComponent(fileFormat);
+    if (panel && panels.length > 1) {
+      url += "&panel=" + encodeURIComponent(panel);
+    }
+    if (draft) {
+      url += "&draft=true";
+    }
+    return url;
+  }
+
+  // One panel's drawing: {panel, blob, draft}, or {panel, failed} when it cannot be drawn.
+  async function drawPanel(drawing, draft, panel, panels, spec, signal) {
+    let response = await drawing;
+    if (response.status === 422 && !draft) {
+      const refusal = await readProblem(response);
+      if (!Array.isArray(refusal.findings)) {
+        return { panel: panel, failed: true };
+      }
+      draft = true;
+      response = await postSpec(labelUrl("svg", panel, panels, true), spec, signal);
+    }
+    if (!response.ok) {
+      await readProblem(response);
+      return { panel: panel, failed: true };
+    }
+    return { panel: panel, blob: await response.blob(), draft: draft };
+  }
+
+  // What the check said, shown; answers "compliant", "errors", "invalid" (the spec cannot be
+  // read as it is) or "unknown" (the service could not tell).
   async function showCheck(response) {
     if (response.ok) {
       const report = await response.json();
-      showFindings(report.findings || [], []);
-      return;
+      showFindings(report.findings || [], [], false, report.suggestions || []);
+      return report.compliant === false ? "errors" : "compliant";
     }
     const problem = await readProblem(response);
     if (Array.isArray(problem.problems)) {
       showFindings([], problem.problems);
-    } else if (Array.isArray(problem.findings)) {
-      showFindings(problem.findings, []);
-    } else if (response.status === 429 || response.status === 503) {
+      return "invalid";
+    }
+    if (Array.isArray(problem.findings)) {
+      showFindings(problem.findings, [], false, problem.suggestions || []);
+      return "errors";
+    }
+    if (response.status === 429 || response.status === 503) {
       verdict = { state: "unknown", errors: 0 };
       setStatus("offline", T.status_busy, "");
       updateDownloads();
@@ -604,46 +831,130 @@
     } else {
       const detail = problem.detail || problem.title || String(response.status);
       showFindings([], [{ field: "", reason: detail }]);
+      return "invalid";
     }
+    return "unknown";
   }
 
-  async function showPreview(response, draft) {
-    if (!response.ok) {
-      await readProblem(response);
+  // ---------------------------------------------------------------- previews
+
+  // One preview per panel of the label, each captioned with its side when there are several;
+  // built again only when the panels change, so the drawings in place stay until replaced.
+  function setPanels(panels) {
+    if (panels.join(" ") === panelIds.join(" ")) {
+      return;
+    }
+    panelIds = panels.slice();
+    for (const url of previewUrls.values()) {
+      URL.revokeObjectURL(url);
+    }
+    previewUrls = new Map();
+    const several = panels.length > 1;
+    els.stage.dataset.panels = String(panels.length);
+    const figures = panels.map(function (panel, index) {
+      const info = TEMPLATES[panel] || {};
+      const figure = document.createElement(several ? "figure" : "div");
+      figure.className = "preview-panel";
+      figure.dataset.panel = panel;
+      figure.dataset.role = info.role || "single";
+      // Side by side at one scale: each panel as wide as it is in millimetres.
+      figure.style.setProperty("--grow", String(info.width_mm || 1));
+      // Until its drawing comes, a panel is an outline of its shape and size.
+      const frame = document.createElement("div");
+      frame.className = "preview-frame";
+      if (info.width_mm && info.height_mm) {
+        frame.style.aspectRatio = info.width_mm + " / " + info.height_mm;
+      }
+      const image = document.createElement("img");
+      image.className = "preview-image";
+      if (index === 0) {
+        image.id = "preview-image";
+      }
+      image.alt = format(T.preview_panel_alt, {
+        panel: several ? panelLabel(panel) + " (" + templateName(panel) + ")" : templateName(panel),
+      });
+      image.hidden = true;
+      frame.append(image);
+      figure.append(frame);
+      if (several) {
+        const caption = document.createElement("figcaption");
+        caption.className = "preview-caption";
+        const side = document.createElement("strong");
+        side.className = "preview-side";
+        side.textContent = panelLabel(panel);
+        caption.append(side);
+        if (info.size) {
+          const detail = document.createElement("span");
+          detail.className = "preview-detail";
+          detail.textContent = info.size;
+          caption.append(detail);
+        }
+        caption.title = templateName(panel);
+        figure.append(caption);
+      }
+      return figure;
+    });
+    els.previewPanels.replaceChildren(...figures);
+    els.previewPanels.hidden = false;
+    els.previewEmpty.hidden = true;
+    els.stage.dataset.state = "loading";
+    els.previewNote.textContent = "";
+    buildPanelDownloads();
+  }
+
+  function panelFigure(panel) {
+    return Array.from(els.previewPanels.children).find(function (figure) {
+      return figure.dataset.panel === panel;
+    }) || null;
+  }
+
+  function showPreviews(drawn) {
+    if (drawn.some(function (item) { return item.failed; })) {
       showPreviewFailure();
       return;
     }
-    const blob = await response.blob();
-    // The SVG is shown as an image, never inserted into the page: an <img> runs no script and
-    // loads nothing, whatever the drawing holds.
-    const url = URL.createObjectURL(blob);
-    const previous = previewUrl;
-    previewUrl = url;
-    els.previewImage.addEventListener("load", function () {
-      if (previous) {
-        URL.revokeObjectURL(previous);
+    const draft = drawn.some(function (item) { return item.draft; });
+    for (const item of drawn) {
+      const figure = panelFigure(item.panel);
+      if (!figure) {
+        continue;
       }
-    }, { once: true });
-    els.previewImage.src = url;
-    els.previewImage.hidden = false;
+      const image = figure.querySelector("img");
+      // The SVG is shown as an image, never inserted into the page: an <img> runs no script
+      // and loads nothing, whatever the drawing holds.
+      const url = URL.createObjectURL(item.blob);
+      const previous = previewUrls.get(item.panel);
+      previewUrls.set(item.panel, url);
+      if (previous) {
+        image.addEventListener("load", function () {
+          URL.revokeObjectURL(previous);
+        }, { once: true });
+      }
+      image.src = url;
+      image.hidden = false;
+      figure.dataset.drawn = "true";
+    }
+    els.previewPanels.hidden = false;
     els.previewEmpty.hidden = true;
     els.stage.dataset.state = draft ? "draft" : "final";
     els.stage.removeAttribute("title");
     els.previewNote.textContent = draft ? T.preview_note_draft : T.preview_note_final;
   }
 
-  // Keep the last good drawing, greyed, rather than an empty box while a field is wrong.
+  // Keep the last good drawings, greyed, rather than an empty box while a field is wrong.
   function showPreviewFailure() {
-    els.stage.dataset.state = previewUrl ? "stale" : "failed";
-    els.previewEmpty.hidden = Boolean(previewUrl);
+    const drawn = previewUrls.size > 0;
+    els.stage.dataset.state = drawn ? "stale" : "failed";
+    els.previewPanels.hidden = !drawn;
+    els.previewEmpty.hidden = drawn;
     els.previewEmptyText.textContent = T.preview_failed;
-    els.previewNote.textContent = previewUrl ? T.preview_stale : "";
+    els.previewNote.textContent = drawn ? T.preview_stale : "";
   }
 
   function showEmpty() {
     verdict = { state: "empty", errors: 0 };
     showFindings([], [], true);
-    els.previewImage.hidden = true;
+    els.previewPanels.hidden = true;
     els.previewEmpty.hidden = false;
     els.previewEmptyText.textContent = els.previewEmptyText.dataset.initial;
     els.stage.dataset.state = "empty";
@@ -670,7 +981,9 @@
       return null;
     }
     if (path === "layout" || path.startsWith("layout.")) {
-      return fieldIndex.get("layout");
+      // "layout.back-panel.facts": that panel's preview, when the label has several.
+      const panel = panelIds.length > 1 ? panelFigure(path.split(".")[1]) : null;
+      return panel || fieldIndex.get("layout");
     }
     let current = path;
     while (current) {
@@ -689,6 +1002,10 @@
       return els.generalFindings;
     }
     if (node.classList.contains("preview")) {
+      return els.layoutFindings;
+    }
+    if (node.classList.contains("preview-panel")) {
+      // Under all the previews, where there is room to read it; the panel is outlined.
       return els.layoutFindings;
     }
     return node.querySelector(":scope > .findings") || node.querySelector(".findings");
@@ -723,14 +1040,187 @@
   }
 
   function findingAsItem(finding) {
+    const field = finding.field || "";
+    let message = (LANG === "en" ? finding.message_en : finding.message_vi) ||
+      finding.message_vi || finding.message_en || "";
+    let carriers = [];
+    if (finding.rule === NOT_PRINTED) {
+      carriers = templatesNamed(message);
+      message = withTemplateNames(message);
+    }
+    const panel = panelOfField(field);
+    if (panel) {
+      // Which side of the set: "Mặt sau: …".
+      message = panelLabel(panel) + ": " + message;
+    }
     return {
       severity: finding.severity,
-      field: finding.field || "",
-      message: (LANG === "en" ? finding.message_en : finding.message_vi) ||
-        finding.message_vi || finding.message_en || "",
+      field: field,
+      message: message,
       reference: finding.reference || "",
       rule: finding.rule || "",
+      panel: panel,
+      carriers: carriers,
     };
+  }
+
+  // ---------------------------------------------------------------- template suggestions
+
+  // The mandatory items the chosen template does not print, named as the form names their
+  // fields, with the panels that could carry them and the templates the label fits on.
+  function showTemplateNotice(items, suggestions) {
+    const notice = els.templateNotice;
+    notice.replaceChildren();
+    notice.hidden = items.length === 0;
+    if (items.length === 0) {
+      return;
+    }
+    const title = document.createElement("p");
+    title.className = "template-notice-title";
+    title.textContent = T.not_printed_title;
+    const list = document.createElement("ul");
+    list.className = "template-notice-items";
+    const names = [];
+    for (const item of items) {
+      const name = fieldName(item);
+      if (!names.includes(name)) {
+        names.push(name);
+        const li = document.createElement("li");
+        li.textContent = name;
+        list.append(li);
+      }
+    }
+    notice.append(title, list);
+    const carriers = [];
+    for (const item of items) {
+      for (const id of item.carriers) {
+        if (!carriers.includes(id)) {
+          carriers.push(id);
+        }
+      }
+    }
+    if (carriers.length > 0) {
+      const where = document.createElement("p");
+      where.textContent = format(T.not_printed_where, {
+        names: carriers.map(function (id) {
+          return templateName(id) + " (" + TEMPLATES[id].size + ")";
+        }).join(", "),
+      });
+      notice.append(where);
+    }
+    const card = form.querySelector("input[data-template]:checked");
+    const canAddBack = takesBack(card) && carriers.some(function (id) {
+      return backSwitches().some(function (input) { return input.dataset.back === id; });
+    });
+    if (canAddBack || suggestions.length > 0) {
+      const fix = document.createElement("p");
+      fix.textContent = canAddBack ? T.not_printed_add_back : T.not_printed_pick;
+      notice.append(fix);
+    }
+    if (suggestions.length > 0) {
+      const choices = document.createElement("ul");
+      choices.className = "suggestion-list";
+      choices.append(...suggestionItems(suggestions));
+      notice.append(choices);
+    }
+  }
+
+  // A field's name as the form shows it: "Thành phần", "Địa chỉ" (without "(không bắt buộc)").
+  function fieldName(item) {
+    const node = targetFor(item.field);
+    const label = node ? node.querySelector(".field-label, .card-title") : null;
+    if (!label) {
+      return item.message;
+    }
+    const copy = label.cloneNode(true);
+    for (const optional of copy.querySelectorAll(".optional")) {
+      optional.remove();
+    }
+    return copy.textContent.trim();
+  }
+
+  // "Nhãn này vừa với:" and one button per template or set the service says the label fits.
+  function showSuggestions(suggestions) {
+    els.suggestionList.replaceChildren(...suggestionItems(suggestions));
+    els.suggestions.hidden = suggestions.length === 0;
+  }
+
+  function suggestionItems(suggestions) {
+    return suggestions.filter(Array.isArray).map(function (ids) {
+      const names = setName(ids);
+      const li = document.createElement("li");
+      li.className = "suggestion";
+      li.dataset.templates = ids.join(" ");
+      const text = document.createElement("span");
+      text.className = "suggestion-text";
+      const name = document.createElement("strong");
+      name.className = "suggestion-names";
+      name.textContent = names;
+      const detail = document.createElement("span");
+      detail.className = "suggestion-detail";
+      const sizes = ids.filter(function (id) {
+        return TEMPLATES[id] && !TEMPLATES[id].side_of;
+      }).map(function (id) { return TEMPLATES[id].size; });
+      const panels = panelsOf(ids).length;
+      detail.textContent = (panels > 1 ? format(T.panel_count, { n: panels }) + " · " : "") +
+        sizes.join(T.set_join);
+      text.append(name, detail);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button-primary suggestion-use";
+      button.textContent = T.suggestion_use;
+      button.setAttribute("aria-label", format(T.suggestion_use_label, { names: names }));
+      button.addEventListener("click", function () { useTemplates(ids); });
+      li.append(text, button);
+      return li;
+    });
+  }
+
+  // One click on a suggestion: the template or set is chosen, and the label drawn again.
+  function useTemplates(ids) {
+    const value = ids.length === 1 ? ids[0] : ids.slice();
+    const exact = setTemplateControls(value);
+    templateOverride = exact ? null : { value: value, key: controlsKey(), exact: false };
+    say(format(T.suggestion_used, { names: setName(ids) }));
+    syncFormState();
+    store();
+    scheduleRefresh(0);
+    // The producer wants to see the new label: the preview takes the focus.
+    els.preview.focus();
+  }
+
+  // The panel a layout finding of a set is about: "layout.back-panel.facts" → "back-panel".
+  function panelOfField(field) {
+    const parts = field.split(".");
+    if (parts[0] !== "layout" || parts.length < 3 || panelIds.length < 2) {
+      return null;
+    }
+    return panelIds.includes(parts[1]) ? parts[1] : null;
+  }
+
+  // The template ids a message names, in the order it names them.
+  function templatesNamed(message) {
+    return Object.keys(TEMPLATES).map(function (id) {
+      return { id: id, at: message.search(templatePattern(id)) };
+    }).filter(function (hit) { return hit.at >= 0; }).sort(function (a, b) {
+      return a.at - b.at;
+    }).map(function (hit) { return hit.id; });
+  }
+
+  function templatePattern(id) {
+    return new RegExp("(^|[^\\w-])" + id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "(?![\\w-])", "g");
+  }
+
+  // "… in nội dung này: back-panel." → "… in nội dung này: Nhãn mặt sau (80 × 120 mm)."
+  function withTemplateNames(message) {
+    let text = message;
+    for (const id of templatesNamed(message)) {
+      const info = TEMPLATES[id];
+      text = text.replace(templatePattern(id), function (whole, before) {
+        return before + info.name + " (" + info.size + ")";
+      });
+    }
+    return text;
   }
 
   // A finding's severity tag and message, as both the field's list and the summary show them.
@@ -790,11 +1280,21 @@
     els.summary.replaceChildren();
   }
 
-  function showFindings(findings, problems, quiet) {
+  function showFindings(findings, problems, quiet, suggestions) {
     clearFindings();
     const items = localProblems.concat(problems).map(problemAsItem)
       .concat(findings.map(findingAsItem));
+    const templateField = fieldIndex.get("template");
+    const notPrinted = [];
     for (const item of items) {
+      if (item.rule === NOT_PRINTED) {
+        // A mandatory item the chosen template has no room for: the field is filled in
+        // correctly, the template is what to change. Shown together in the template step.
+        notPrinted.push(item);
+        markField(templateField, item);
+        els.summary.append(summaryItem(item, templateField));
+        continue;
+      }
       const node = targetFor(item.field);
       listFor(node).append(renderItem(item));
       if (node) {
@@ -802,6 +1302,8 @@
         els.summary.append(summaryItem(item, node));
       }
     }
+    showTemplateNotice(notPrinted, suggestions || []);
+    showSuggestions(suggestions || []);
     if (quiet) {
       return;
     }
@@ -881,10 +1383,11 @@
     jump.type = "button";
     jump.className = "summary-jump finding finding-" + item.severity;
     jump.append(...findingSpans(item));
+
     jump.title = T.go_to_field;
     jump.addEventListener("click", function () {
       node.scrollIntoView({ behavior: "smooth", block: "center" });
-      const input = inputFor(node, item);
+      const input = inputFor(node, item) || node.querySelector("input[data-template]:checked");
       if (input) {
         input.focus({ preventScroll: true });
       }
@@ -918,22 +1421,67 @@
     }
     els.downloads.dataset.mode = mode;
     els.downloadNote.textContent = note;
-    for (const button of els.downloadButtons) {
+    for (const button of els.downloads.querySelectorAll("button.download")) {
       button.disabled = mode === "blocked";
       button.textContent = mode === "draft" ? button.dataset.draft : button.dataset.final;
     }
     updatePrintRun();
   }
 
+  // A label of one panel is one PNG or SVG file; a set's PDF holds every panel, and its PNG
+  // and SVG files are downloaded one panel at a time.
+  function buildPanelDownloads() {
+    const several = panelIds.length > 1;
+    for (const button of els.downloadButtons.querySelectorAll("[data-single]")) {
+      button.hidden = several;
+    }
+    els.downloadSetNote.hidden = !several;
+    els.downloadSetNote.textContent = several
+      ? format(T.download_set_note, { n: panelIds.length }) : "";
+    els.downloadPanels.hidden = !several;
+    els.downloadPanels.replaceChildren();
+    if (!several) {
+      return;
+    }
+    for (const panel of panelIds) {
+      const row = document.createElement("li");
+      row.className = "download-panel";
+      const name = document.createElement("span");
+      name.className = "download-panel-name";
+      name.textContent = panelLabel(panel);
+      const detail = document.createElement("span");
+      detail.className = "download-panel-detail";
+      detail.textContent = templateName(panel);
+      name.append(detail);
+      row.append(name);
+      for (const fileFormat of ["png", "svg"]) {
+        const label = fileFormat.toUpperCase();
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button button-secondary download";
+        button.dataset.format = fileFormat;
+        button.dataset.panel = panel;
+        button.dataset.final = label;
+        button.dataset.draft = format(T.draft_file, { format: label });
+        button.textContent = label;
+        button.setAttribute("aria-label", format(T.download_panel_label, {
+          format: label, panel: panelLabel(panel) + " (" + templateName(panel) + ")",
+        }));
+        button.addEventListener("click", function () { download(button); });
+        row.append(button);
+      }
+      els.downloadPanels.append(row);
+    }
+    updateDownloads();
+  }
+
   async function download(button) {
     const draft = els.downloads.dataset.mode === "draft";
     const fileFormat = button.dataset.format;
+    const panel = button.dataset.panel || null;
     const spec = buildSpec();
     const fallback = slug(getPath(spec, "product.name")) + "." + fileFormat;
-    let url = API.labels + "?format=" + encodeURIComponent(fileFormat);
-    if (draft) {
-      url += "&draft=true";
-    }
+    const url = labelUrl(fileFormat, panel, panelsOf(spec.template), draft);
     els.downloads.dataset.busy = "true";
     els.downloadNote.textContent = T.download_working;
     try {
@@ -941,6 +1489,10 @@
       if (response.ok) {
         const blob = await response.blob();
         let name = fileNameFrom(response, fallback);
+        if (panel && panelIds.length > 1 && !name.includes("-" + panel + ".")) {
+          // One file per panel, named as the service names them in a ZIP: "…-back-panel.png".
+          name = name.replace(/(\.[a-z]+)?$/, "-" + panel + "$1");
+        }
         if (draft && !name.includes(T.draft_suffix)) {
           // A draft must never pass for the print file once it sits in a downloads folder.
           name = name.replace(/(\.[a-z]+)?$/, "-" + T.draft_suffix + "$1");
@@ -1233,7 +1785,7 @@
     resetForm();
     scheduleRefresh(0);
   });
-  for (const button of els.downloadButtons) {
+  for (const button of els.downloadButtons.querySelectorAll("button.download")) {
     button.addEventListener("click", function () { download(button); });
   }
   els.runStart.addEventListener("click", startPrintRun);
