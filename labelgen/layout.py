@@ -402,6 +402,16 @@ COMFORTABLE_SHARE = 0.75  # of a headline's largest size, tried in every room be
 MIN_BOX_MM = 0.1
 
 
+@dataclass(frozen=True)
+class _PanelText:
+    """One way of setting a panel's text, and what it could not hold."""
+
+    blocks: tuple[TextBlock, ...]
+    remaining: list[str]
+    english_left_out: tuple[str, ...]
+    losses: tuple[int, int]  # flow items this panel could take but did not; English left out
+
+
 class _PanelSetter:
     """Sets one panel's text slots: fixed slots in their boxes, chains of followers one under
     the other, flow slots taking as many of the set's remaining items as fit."""
@@ -428,27 +438,37 @@ class _PanelSetter:
 
     def set_fitting(self, stream: list[str]) -> tuple[tuple[TextBlock, ...], list[str]]:
         """The panel's blocks, with the headline set smaller until the flow items this panel
-        could take all fit (or it is as small as it may be), and the items left for others."""
-        takes = {
+        could take all fit (or it is as small as it may be), and the items left for others.
+
+        English twins are worth a smaller headline too, but only a little smaller. The
+        smallest headline is tried before the steps between: when even it wins nothing, the
+        headline keeps its size."""
+        takes: set[str] = {
             item for slot in self.manifest.text_slots.values() if slot.flow for item in slot.content
         }
-        best: tuple[tuple[TextBlock, ...], list[str]] | None = None
-        best_losses = (0, 0)
-        for step, headline_scale in enumerate(HEADLINE_SCALES):
-            if step >= ENGLISH_HEADLINE_STEPS and best_losses[0] == 0:
-                break  # English twins are worth a smaller headline, but only a little smaller
-            self.english_left_out = []
-            blocks, remaining = self._set_all(stream, headline_scale)
-            unplaced = sum(item in takes for item in remaining)
-            losses = (unplaced, len(self.english_left_out))
-            if best is None or losses < best_losses:
-                best, best_losses = (blocks, remaining), losses
-                english_left_out = self.english_left_out
-            if losses == (0, 0):
-                break
-        assert best is not None
-        self.english_left_out = english_left_out
-        return best
+        first = self._set_at_scale(stream, 0, takes)
+        if first.losses == (0, 0):
+            return self._chosen(first)
+        last_step = len(HEADLINE_SCALES) if first.losses[0] else ENGLISH_HEADLINE_STEPS
+        smallest = self._set_at_scale(stream, last_step - 1, takes)
+        if not smallest.losses < first.losses:
+            return self._chosen(first)
+        for step in range(1, last_step - 1):
+            between = self._set_at_scale(stream, step, takes)
+            if between.losses <= smallest.losses:
+                return self._chosen(between)
+        return self._chosen(smallest)
+
+    def _set_at_scale(self, stream: list[str], step: int, takes: set[str]) -> _PanelText:
+        self.english_left_out = []
+        blocks, remaining = self._set_all(stream, HEADLINE_SCALES[step])
+        unplaced = sum(item in takes for item in remaining)
+        losses = (unplaced, len(self.english_left_out))
+        return _PanelText(blocks, remaining, tuple(self.english_left_out), losses)
+
+    def _chosen(self, text: _PanelText) -> tuple[tuple[TextBlock, ...], list[str]]:
+        self.english_left_out = list(text.english_left_out)
+        return text.blocks, text.remaining
 
     def _paragraphs(
         self, slot: TextSlot, items: Sequence[str], spec: LabelSpec | None = None
@@ -669,22 +689,23 @@ class _PanelSetter:
         candidates = [item for item in stream if item in slot.content]
         max_size_pt = max(slot.max_size_pt * min(self.x_scale, self.y_scale), slot.min_size_pt)
 
-        def attempt(count: int) -> SetText:
+        def attempt(count: int, largest_pt: float) -> SetText:
             paragraphs = self._paragraphs(slot, candidates[:count])
-            return self._set(paragraphs, slot, box, max_size_pt, slot.min_size_pt, None)
+            return self._set(paragraphs, slot, box, largest_pt, slot.min_size_pt, None)
 
         taken = len(candidates)
-        text = attempt(taken) if taken else None
+        text = attempt(taken, max_size_pt) if taken else None
         if text is not None and not text.fits:
+            # Whether some items fit is a question of the smallest size alone.
             low, high = 0, taken - 1  # the most items that fit lies in [low, high]
             while low < high:
                 middle = (low + high + 1) // 2
-                if attempt(middle).fits:
+                if attempt(middle, slot.min_size_pt).fits:
                     low = middle
                 else:
                     high = middle - 1
             taken = low
-            text = attempt(taken) if taken else None
+            text = attempt(taken, max_size_pt) if taken else None
         placed = set(candidates[:taken])
         remaining = [item for item in stream if item not in placed]
         if text is None or not text.lines:
@@ -713,12 +734,13 @@ def _chains(manifest: Manifest) -> dict[str, list[str]]:
 def _clipped(
     block: TextBlock, paragraphs: list[Paragraph], family: str, slot: TextSlot
 ) -> TextBlock:
-    """A block too long for its box, keeping only the lines inside it, with how much of its
-    text (in mm of height and in characters) was left out."""
+    """A block too long for its box, keeping only the lines inside it (and within its line
+    cap), with how much of its text was left out: in characters, and in mm of height, or of
+    line length when the cap on lines is what it overruns."""
     box_height_mm = block.box.height_mm
     kept = tuple(
         line
-        for line in block.text.lines
+        for line in block.text.lines[: slot.max_lines]
         if line.baseline_mm + font_face(family).descent_mm(line.font_size_pt) <= box_height_mm
         and line.width_mm <= block.box.width_mm + 1e-6
     )
@@ -731,7 +753,9 @@ def _clipped(
         min_size_pt=block.text.font_size_pt,
         leading=slot.leading,
     )
-    if whole.fits:
+    if whole.fits and slot.max_lines is not None and len(whole.lines) > slot.max_lines:
+        overflow_mm = sum(line.width_mm for line in whole.lines[slot.max_lines :])
+    elif whole.fits:
         overflow_mm = max(whole.height_mm - box_height_mm, 0.0)
     else:  # a word wider than the box: by how much it is too wide
         widest_mm = max(line.width_mm for line in whole.lines)

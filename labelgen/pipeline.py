@@ -184,10 +184,12 @@ def suggest_templates(
 
 def _candidate_sets(spec: LabelSpec) -> list[tuple[str, ...]]:
     listed = listed_template_ids()
-    roles = {template_id: load_template(template_id).manifest.role for template_id in listed}
-    backs = [template_id for template_id in listed if roles[template_id] == "back"]
+    manifests = {template_id: load_template(template_id).manifest for template_id in listed}
+    backs = [template_id for template_id in listed if manifests[template_id].role == "back"]
     singles = [(template_id,) for template_id in listed]
-    pairs = [(front, back) for front in listed if roles[front] != "back" for back in backs]
+    # A front label with a back label; a two-sided tag or a wrap-around has its own back.
+    fronts = [t for t in listed if manifests[t].role == "front" and not manifests[t].sides]
+    pairs = [(front, back) for front in fronts for back in backs]
     own = spec.template_ids[0]
     candidates = [
         candidate

@@ -180,6 +180,9 @@ def _net_quantity(spec: LabelSpec) -> list[Paragraph]:
     else:
         heading_vi, heading_en = "Số lượng", "Quantity"
     heading = f"{heading_vi} / {heading_en}" if spec.bilingual else heading_vi
+    # Kept on one line (no-break spaces): where the line is too short, the figures go under
+    # the heading, never half of the heading.
+    heading = heading.replace(" ", "\u00a0")
     # The heading is set smaller: only the figures and unit must reach the legal height.
     runs = (Run(f"{heading}: ", REGULAR, scale=NET_QUANTITY_HEADING_SCALE), Run(text, BOLD))
     return [Paragraph(runs, "product.net_quantity")]

@@ -2,12 +2,15 @@
 
 A producer's path: open a saved spec, break a field and see the finding appear next to it, fix
 it, see the label turn compliant, download the PDF and check its QR code decodes to the label's
-GS1 Digital Link URL. Also: a phone-sized screen, the English page, and the YAML reader's
+GS1 Digital Link URL. Label sets: a back label added to the front one gives two previews, a
+round jar sticker too small for a food label's text is offered the set it fits, and a set is
+saved in its list form. Also: a phone-sized screen, the English page, and the YAML reader's
 refusals. Every request the browser makes must go to the test server: the page works offline.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pikepdf
 import pytest
 import uvicorn
 import yaml
@@ -49,6 +53,8 @@ MIN_TOUCH_PX = 44
 EXPECTED_REFUSAL = "the server responded with a status of 422"
 EXAMPLE = "hat-sen-say"
 GTIN_FIELD = "[data-field~='product.gtin']"
+BACK_SWITCH = "#f-back-back-panel"
+ADD_BACK = "Thêm nhãn mặt sau"
 VALIDITY_FIELD = "[data-field~='certification.valid_until']"
 
 
@@ -165,6 +171,47 @@ def preview_is_drawn(page: Page) -> bool:
             " return !img.hidden && img.complete && img.naturalWidth > 0; }"
         )
     )
+
+
+def previews_drawn(page: Page, panels: list[str], state: str = "final") -> None:
+    """Wait until the preview shows exactly `panels`, each one drawn, the whole in `state`."""
+    page.wait_for_function(
+        """([panels, state]) => {
+            const stage = document.getElementById('preview-stage');
+            const figures = Array.from(stage.querySelectorAll('.preview-panel'));
+            return stage.dataset.state === state && !stage.dataset.busy
+              && figures.map((f) => f.dataset.panel).join(' ') === panels.join(' ')
+              && figures.every((f) => {
+                const img = f.querySelector('img');
+                return !img.hidden && img.complete && img.naturalWidth > 0;
+              });
+        }""",
+        arg=[panels, state],
+        timeout=VERDICT_TIMEOUT_MS,
+    )
+
+
+def choose_template(page: Page, template_id: str) -> None:
+    page.click(f"label.template-card:has(input[value='{template_id}'])")
+
+
+def saved_spec(page: Page, tmp_path: Path, name: str = "saved.json") -> dict[str, Any]:
+    """The spec the page saves ("Lưu tệp nhãn"), as a document."""
+    with page.expect_download() as saved:
+        page.click("#save-spec")
+    path = tmp_path / name
+    saved.value.save_as(path)
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return document
+
+
+def spec_file(tmp_path: Path, template: Any, name: str = "spec.yaml") -> Path:
+    """The example spec on another template or set, as a YAML file to open in the page."""
+    document = example_document(EXAMPLE)
+    document["template"] = template
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def expected_qr_url(server: LiveServer) -> str:
@@ -292,9 +339,18 @@ def test_designer_on_a_phone(server: LiveServer, browser: Browser) -> None:
     page.click(".mobile-jump")
     preview = page.locator("#preview-image")
     expect(preview).to_be_in_viewport()
-    box = preview.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     assert preview_is_drawn(page)
+    # The example is a front and a back label: both previews, one under the other, each
+    # within the screen's width.
+    previews_drawn(page, ["ocop-classic", "back-panel"])
+    boxes = [image.bounding_box() for image in page.locator(".preview-panel img").all()]
+    assert len(boxes) == 2
+    for box in boxes:
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    front, back = boxes
+    assert front is not None and back is not None and back["y"] >= front["y"] + front["height"]
+    for button in page.locator("#download-panels button").all():
+        assert (button.bounding_box() or {}).get("height", 0) >= MIN_TOUCH_PX
 
     # Typing on the phone updates the check: a missing product name is asked for in place.
     page.fill("#f-product-name", "")
@@ -423,5 +479,128 @@ def test_a_producer_orders_a_print_run_from_the_page(
     first_sheet = [unit.content for unit in units[: len(codes["QRCode"])]]
     assert codes["QRCode"] and sorted(codes["QRCode"]) == sorted(first_sheet)
     assert all("8030=" in code for code in codes["QRCode"])  # signed by the registry
+    log.assert_clean()
+    context.close()
+
+
+def test_a_back_label_makes_a_set_with_a_preview_per_panel(
+    server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    context, log = open_context(browser, server, viewport=DESKTOP)
+    page = context.new_page()
+    watch_page(page, log)
+    page.goto(server.url + "/")
+    page.set_input_files("#spec-file", str(spec_file(tmp_path, "ocop-classic")))
+    expect_verdict(page, "compliant")
+    previews_drawn(page, ["ocop-classic"])
+    expect(page.locator(BACK_SWITCH)).not_to_be_checked()
+    expect(page.locator("#set-summary")).to_be_hidden()
+    expect(page.locator(".preview-caption")).to_have_count(0)  # one panel needs no caption
+
+    # "Thêm nhãn mặt sau": the front label and the back label, each previewed on its own.
+    page.get_by_text(ADD_BACK, exact=True).click()
+    expect(page.locator(BACK_SWITCH)).to_be_checked()
+    expect(page.locator("#set-summary")).to_contain_text("Nhãn OCOP mặt trước + Nhãn mặt sau")
+    previews_drawn(page, ["ocop-classic", "back-panel"])
+    expect(page.locator(".preview-caption .preview-side")).to_have_text(["Mặt trước", "Mặt sau"])
+    expect(page.locator("[data-panel='back-panel'] img")).to_have_attribute(
+        "alt", re.compile("Mặt sau")
+    )
+    expect_verdict(page, "compliant")
+    assert any("panel=back-panel" in url for url in log.requests)
+    assert any("panel=ocop-classic" in url for url in log.requests)
+    assert saved_spec(page, tmp_path)["template"] == ["ocop-classic", "back-panel"]
+
+    # The print PDF holds both panels; PNG and SVG come one panel at a time.
+    with page.expect_download() as pdf_download:
+        page.click("button.download[data-format='pdf']")
+    pdf = Path(pdf_download.value.path()).read_bytes()
+    assert len(pikepdf.open(io.BytesIO(pdf)).pages) == 2
+    expect(page.locator("button.download[data-single]")).to_have_count(2)
+    expect(page.locator("button.download[data-single]").first).to_be_hidden()
+    back_png = page.get_by_role("button", name="Tải PNG – Mặt sau (Nhãn mặt sau)")
+    with page.expect_download() as png_download:
+        back_png.click()
+    assert png_download.value.suggested_filename == "hat-sen-say-gion-back-panel.png"
+    png = Path(png_download.value.path()).read_bytes()
+    assert png.startswith(b"\x89PNG")
+
+    # A hang tag is two-sided by itself: no back label to add, two previews all the same.
+    choose_template(page, "hang-tag")
+    expect(page.locator(BACK_SWITCH)).to_be_hidden()
+    expect(page.locator("#set-note-sides")).to_be_visible()
+    previews_drawn(page, ["hang-tag", "hang-tag-back"])
+    assert saved_spec(page, tmp_path, "tag.json")["template"] == "hang-tag"
+
+    # Back to the front label: the back label chosen before is still there.
+    choose_template(page, "ocop-classic")
+    previews_drawn(page, ["ocop-classic", "back-panel"])
+    log.assert_clean()
+    context.close()
+
+
+def test_a_round_jar_food_label_is_offered_the_set_it_fits(
+    server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    context, log = open_context(browser, server, viewport=DESKTOP)
+    page = context.new_page()
+    watch_page(page, log)
+    page.goto(server.url + "/")
+    page.set_input_files("#spec-file", str(spec_file(tmp_path, "round-jar", "hu-tron.yaml")))
+    expect(page.locator("input[data-template][value='round-jar']")).to_be_checked()
+    expect_verdict(page, "errors")
+    previews_drawn(page, ["round-jar"], state="draft")
+
+    # The mandatory text a ⌀ 60 mm sticker has no room for: listed in the template step, with
+    # the panel that would carry it; the fields themselves are filled in correctly.
+    notice = page.locator("#template-notice")
+    expect(notice).to_be_visible()
+    expect(notice.locator(".template-notice-items li")).to_contain_text(["Thành phần"])
+    expect(notice).to_contain_text("Nhãn mặt sau (80 × 120 mm)")
+    expect(page.locator("#f-product-ingredients")).not_to_have_attribute("aria-invalid", "true")
+    summary = page.locator("#summary-list")
+    expect(summary).to_contain_text("Nhãn không in thành phần")
+    expect(summary).not_to_contain_text("back-panel")  # named as the producer knows it
+
+    # "Nhãn này vừa với:" the jar sticker and a back label, one click away.
+    suggestion = page.locator("#suggestion-list .suggestion").first
+    expect(suggestion).to_contain_text("Tem tròn dán hũ + Nhãn mặt sau")
+    suggestion.get_by_role("button", name="Dùng mẫu này").click()
+    expect(page.locator("input[data-template][value='round-jar']")).to_be_checked()
+    expect(page.locator(BACK_SWITCH)).to_be_checked()
+    expect_verdict(page, "compliant")
+    previews_drawn(page, ["round-jar", "back-panel"])
+    expect(page.locator("#template-notice")).to_be_hidden()
+    expect(page.locator("#suggestions")).to_be_hidden()
+    assert saved_spec(page, tmp_path)["template"] == ["round-jar", "back-panel"]
+    log.assert_clean()
+    context.close()
+
+
+def test_a_set_in_a_file_is_shown_and_saved_as_written(
+    server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    context, log = open_context(browser, server, viewport=DESKTOP)
+    page = context.new_page()
+    watch_page(page, log)
+    page.goto(server.url + "/?lang=en")
+    path = spec_file(tmp_path, ["hang-tag", "hang-tag-back"], "tag.yaml")
+    page.set_input_files("#spec-file", str(path))
+    expect(page.locator("input[data-template][value='hang-tag']")).to_be_checked()
+    expect(page.locator("#set-note-sides")).to_contain_text("two-sided")
+    previews_drawn(page, ["hang-tag", "hang-tag-back"])
+    expect(page.locator(".preview-caption .preview-side")).to_have_text(["Front", "Back"])
+    # Nothing changed: the file's own spelling of the set is kept.
+    assert saved_spec(page, tmp_path)["template"] == ["hang-tag", "hang-tag-back"]
+
+    # The form stays with the set across a reload (the work is kept in the browser).
+    page.reload()
+    expect(page.locator("input[data-template][value='hang-tag']")).to_be_checked()
+    previews_drawn(page, ["hang-tag", "hang-tag-back"])
+
+    choose_template(page, "round-jar")
+    page.get_by_text("Add a back label", exact=True).click()
+    previews_drawn(page, ["round-jar", "back-panel"])
+    assert saved_spec(page, tmp_path, "jar.json")["template"] == ["round-jar", "back-panel"]
     log.assert_clean()
     context.close()

@@ -1,4 +1,5 @@
-"""Golden images: each example on each template, rendered at 100 dpi, against a reviewed PNG.
+"""Golden images: each example, and short and long content, on each template, rendered at 100 dpi,
+against a reviewed PNG.
 
 A change to a template, the fonts or the layout shows up here as a picture. When the change is
 intended, regenerate the goldens and review them like any other diff:
@@ -16,8 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 from imaging import compare_images, open_png
 from PIL import Image
+
+from labelgen.export import export_png
+from labelgen.layout import layout_set
+from labelgen.spec import parse_spec
+from labelgen.templates import listed_template_ids
 
 if TYPE_CHECKING:
     from conftest import LabelCase
@@ -45,8 +52,40 @@ def write_failure(case_id: str, actual_png: bytes, diff: Image.Image | None) -> 
 
 
 def test_golden_png(label_case: LabelCase, capsys: pytest.CaptureFixture[str]) -> None:
-    golden_path = GOLDEN_DIR / f"{label_case.case_id}.png"
-    actual_png = label_case.png(GOLDEN_DPI)
+    assert_matches_golden(label_case.case_id, label_case.png(GOLDEN_DPI), capsys)
+
+
+# Short and long content on every template: a two-word name and the least a label needs; a
+# long bilingual name, a co-op's full name as the brand, eleven ingredients, a 1,5 kg pack.
+# Drawn as laid out, refused or not: what does not fit shows as text left out, never spilled.
+CONTENT_SPECS = Path(__file__).parent / "golden_specs"
+CONTENT_CASES = [
+    (content, template, panel)
+    for content in ("short", "long")
+    for template in listed_template_ids()
+    for panel in ([template, "hang-tag-back"] if template == "hang-tag" else [template])
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "template", "panel"),
+    CONTENT_CASES,
+    ids=[f"{content}-on-{panel}" for content, _, panel in CONTENT_CASES],
+)
+def test_golden_content_png(
+    content: str, template: str, panel: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = yaml.safe_load((CONTENT_SPECS / f"{content}.yaml").read_text(encoding="utf-8"))
+    document["template"] = template
+    panels = layout_set(parse_spec(document)).panels
+    layout = next(layout for layout in panels if layout.manifest.id == panel)
+    assert_matches_golden(f"{content}-on-{panel}", export_png(layout, GOLDEN_DPI), capsys)
+
+
+def assert_matches_golden(
+    case_id: str, actual_png: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    golden_path = GOLDEN_DIR / f"{case_id}.png"
     if os.environ.get(UPDATE_VARIABLE) == "1":
         GOLDEN_DIR.mkdir(exist_ok=True)
         golden_path.write_bytes(actual_png)
@@ -54,26 +93,26 @@ def test_golden_png(label_case: LabelCase, capsys: pytest.CaptureFixture[str]) -
             print(f"\nwrote {golden_path}")
         return
     if not golden_path.exists():
-        written = write_failure(label_case.case_id, actual_png, None)
+        written = write_failure(case_id, actual_png, None)
         pytest.fail(
             f"no golden image {golden_path.name}; review the render written to {written} and "
             f"create the golden with {UPDATE_VARIABLE}=1"
         )
-    for stale in FAILURES_DIR.glob(f"{label_case.case_id}.*.png"):
+    for stale in FAILURES_DIR.glob(f"{case_id}.*.png"):
         stale.unlink()  # pictures left by an earlier failure would mislead
     actual = open_png(actual_png).convert("RGBA")
     expected = open_png(golden_path.read_bytes()).convert("RGBA")
     if actual.size != expected.size:
-        written = write_failure(label_case.case_id, actual_png, None)
+        written = write_failure(case_id, actual_png, None)
         pytest.fail(f"size {actual.size} != golden {expected.size}; actual written to {written}")
     difference = compare_images(actual, expected, threshold=LARGE_DIFFERENCE)
     if (
         difference.worst_channel_mean >= MAX_CHANNEL_MEAN
         or difference.large_fraction >= MAX_LARGE_FRACTION
     ):
-        written = write_failure(label_case.case_id, actual_png, difference.diff)
+        written = write_failure(case_id, actual_png, difference.diff)
         pytest.fail(
-            f"{label_case.case_id} differs from its golden image: {difference.describe()} "
+            f"{case_id} differs from its golden image: {difference.describe()} "
             f"(limits: mean < {MAX_CHANNEL_MEAN}, < {MAX_LARGE_FRACTION:.2%} over "
             f"{LARGE_DIFFERENCE}). Actual and diff written to {written}; if the change is "
             f"intended, regenerate with {UPDATE_VARIABLE}=1."

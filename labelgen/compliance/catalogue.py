@@ -732,13 +732,13 @@ _OTHER_RULES = (
         summary="Every mandatory text fits its box; text cut off is mandatory content missing.",
         message_vi=(
             "Nội dung không vừa khung ngay cả ở cỡ chữ nhỏ nhất cho phép: dài hơn khoảng "
-            "{characters} ký tự ({excess_mm} mm); phần thừa không được in. Hãy rút gọn nội "
-            "dung hoặc dùng mẫu nhãn lớn hơn."
+            "{characters} ký tự (thừa {excess_mm} mm); phần thừa không được in. Hãy rút gọn "
+            "nội dung hoặc dùng mẫu nhãn lớn hơn."
         ),
         message_en=(
             "This text does not fit its box even at the smallest size allowed: about "
-            "{characters} characters ({excess_mm} mm) too long; what does not fit is not "
-            "printed. Shorten it or use a larger template."
+            "{characters} characters too long ({excess_mm} mm more than the box holds); what "
+            "does not fit is not printed. Shorten it or use a larger template."
         ),
         reference=REF_MANDATORY,
     ),
@@ -754,14 +754,8 @@ _OTHER_RULES = (
             "(under 80 cm² in all) may leave out all but the name, the responsible "
             "organisation and the origin when it says where the rest is (`elsewhere:`)."
         ),
-        message_vi=(
-            "Nhãn không in {item}: mẫu đã chọn không có chỗ cho nội dung này. "
-            "Thêm mặt nhãn có thể in nội dung này: {panels}."
-        ),
-        message_en=(
-            "The label does not print {item}: the chosen template has no room for it. "
-            "Add a panel that can carry it: {panels}."
-        ),
+        message_vi="Nhãn không in {item}: mẫu đã chọn không có chỗ cho nội dung này. {remedy}",
+        message_en="The label does not print {item}: the chosen template has no room for it. {remedy}",
         reference=f"{REF_MANDATORY}; {_DECREE_43}, Điều 10 khoản 2",
     ),
     Rule(

@@ -127,12 +127,21 @@ def _mandatory_not_printed(label_set: LabelSet, spec: LabelSpec) -> Iterator[Fin
         if small and not KEPT_ON_SMALL_LABELS.intersection(item.fields):
             continue
         content = CONTENT_ITEM[item.fields[0]]
-        panels = [p for p in panels_printing(content) if p not in in_set]
+        panels = ", ".join(p for p in panels_printing(content) if p not in in_set)
+        remedy = Bilingual(
+            f"Thêm mặt nhãn có thể in nội dung này: {panels}.",
+            f"Add a panel that can carry it: {panels}.",
+        )
+        if not panels:
+            remedy = Bilingual(
+                "Hãy rút gọn nội dung của nhãn hoặc chọn mẫu nhãn lớn hơn.",
+                "Shorten the label's text or choose a larger template.",
+            )
         yield make_finding(
             "VN-LBL-MANDATORY-NOT-PRINTED",
             item.fields[0],
             item=Bilingual(item.name_vi, item.name_en),
-            panels=", ".join(panels) or "—",
+            remedy=remedy,
         )
 
 

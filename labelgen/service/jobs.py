@@ -78,9 +78,11 @@ def _render_file(spec: LabelSpec, job: Job) -> Outcome:
             known = ", ".join(panel.panel for panel in panels)
             raise SpecError([Problem("panel", f"is not a panel of this label set ({known})")])
         panels = chosen
-    if len(panels) == 1:
-        return Outcome("file", data=panels[0].content, filename=name, media_type=media_type)
     stem = name.rsplit(".", 1)[0]
+    if len(panels) == 1:
+        if job.panel is not None:  # one side of a set, named after it
+            name = panel_file_name(stem, panels[0].panel, output_format)
+        return Outcome("file", data=panels[0].content, filename=name, media_type=media_type)
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for panel in panels:

@@ -93,6 +93,24 @@ class TemplateInfo(BaseModel):
     shape: TemplateShape
     description: TemplateDescription
     slots: TemplateSlots
+    role: Literal["front", "back", "single"] = Field(
+        description="front: brand, name, net quantity, badge; back: the mandatory text and "
+        "codes; single: a label that carries everything by itself"
+    )
+    sides: list[str] = Field(
+        description="the other panels printed with this one (a two-sided tag's back)"
+    )
+    side_of: str | None = Field(
+        description="the template this panel is a side of; such a panel is not offered alone"
+    )
+    quantity_range: TemplateQuantityRange | None = Field(
+        description="the pack sizes (g or ml) whose legal net-quantity height the template holds"
+    )
+
+
+class TemplateQuantityRange(BaseModel):
+    min: float
+    max: float
 
 
 class Liveness(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from labelgen.service.models import (
     TemplateDescription,
     TemplateInfo,
+    TemplateQuantityRange,
     TemplateShape,
     TemplateSize,
     TemplateSlots,
@@ -27,7 +28,8 @@ router = APIRouter(prefix="/api/v1", tags=["templates"])
     responses=problem_responses(INTERNAL),
 )
 async def list_templates() -> list[TemplateInfo]:
-    """Every bundled template, sorted by id: what a spec's `template:` may name over HTTP."""
+    """Every bundled template, sorted by id: what a spec's `template:` may name over HTTP.
+    A panel that is a side of another (`side_of`) comes with it and is not offered alone."""
     return bundled_templates()
 
 
@@ -57,4 +59,14 @@ def template_info(template_id: str) -> TemplateInfo:
         ),
         description=TemplateDescription(vi=manifest.description.vi, en=manifest.description.en),
         slots=TemplateSlots(text=list(manifest.text_slots), graphic=list(manifest.graphic_slots)),
+        role=manifest.role,
+        sides=list(manifest.sides),
+        side_of=manifest.side_of,
+        quantity_range=(
+            None
+            if manifest.quantity_range is None
+            else TemplateQuantityRange(
+                min=manifest.quantity_range.min, max=manifest.quantity_range.max
+            )
+        ),
     )

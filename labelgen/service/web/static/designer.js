@@ -588,9 +588,11 @@
     }
     const template = specTemplate();
     const panels = template === undefined ? [] : panelsOf(template);
-    els.setSummary.hidden = panels.length < 2;
-    els.setSummary.textContent = panels.length < 2 ? "" :
-      format(T.set_summary, { n: panels.length, names: setName(templateList(template)) });
+    // A hang tag alone is two-sided, as the note above says; a set the producer made is named.
+    const made = panels.length > 1 && setName(templateList(template)).includes(T.set_join);
+    els.setSummary.hidden = !made;
+    els.setSummary.textContent = made
+      ? format(T.set_summary, { n: panels.length, names: setName(templateList(template)) }) : "";
   }
 
   // ---------------------------------------------------------------- logo
@@ -1112,11 +1114,16 @@
     const canAddBack = takesBack(card) && carriers.some(function (id) {
       return backSwitches().some(function (input) { return input.dataset.back === id; });
     });
-    if (canAddBack || suggestions.length > 0) {
-      const fix = document.createElement("p");
-      fix.textContent = canAddBack ? T.not_printed_add_back : T.not_printed_pick;
-      notice.append(fix);
+    const fix = document.createElement("p");
+    if (canAddBack) {
+      fix.textContent = T.not_printed_add_back;
+    } else if (suggestions.length > 0) {
+      fix.textContent = T.not_printed_pick;
+    } else {
+      // No bundled template or set has room for the text as it is.
+      fix.textContent = T.not_printed_shorten;
     }
+    notice.append(fix);
     if (suggestions.length > 0) {
       const choices = document.createElement("ul");
       choices.className = "suggestion-list";
@@ -1424,6 +1431,10 @@
     for (const button of els.downloads.querySelectorAll("button.download")) {
       button.disabled = mode === "blocked";
       button.textContent = mode === "draft" ? button.dataset.draft : button.dataset.final;
+      if (button.dataset.finalName) {
+        button.setAttribute("aria-label",
+          mode === "draft" ? button.dataset.draftName : button.dataset.finalName);
+      }
     }
     updatePrintRun();
   }
@@ -1464,9 +1475,10 @@
         button.dataset.final = label;
         button.dataset.draft = format(T.draft_file, { format: label });
         button.textContent = label;
-        button.setAttribute("aria-label", format(T.download_panel_label, {
-          format: label, panel: panelLabel(panel) + " (" + templateName(panel) + ")",
-        }));
+        // The name says which panel, and holds the words the button shows.
+        const which = { format: label, panel: panelLabel(panel) + " (" + templateName(panel) + ")" };
+        button.dataset.finalName = format(T.download_panel_label, which);
+        button.dataset.draftName = format(T.download_panel_label_draft, which);
         button.addEventListener("click", function () { download(button); });
         row.append(button);
       }
