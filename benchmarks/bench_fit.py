@@ -1,5 +1,5 @@
 """Benchmark: the evaluation corpus (tests/corpus) → how many labels fit the template or set their
-producer picked, per template or set, for the dev and holdout parts and overall.
+producer picked, per template or set, for the dev, holdout and fresh parts and overall.
 
 A spec fits when its label is compliant (laid out and checked with `check_spec`) AND every
 mandatory item's value is really printed: the PDF from `render` is read back with `pdftotext` and
@@ -8,7 +8,10 @@ ethanol… as its category requires) is looked for, NFC-normalised, case folded 
 space removed. When the report carries `suggestions` (the templates or sets the label would be
 compliant on), each non-fitting spec is tried again on the first one.
 
-Usage: benchmarks/bench_fit.py [--json] [--as-of YYYY-MM-DD] [--part dev|holdout]
+The fresh part (tests/corpus/fresh) was written after dev and holdout and is not split: it is
+reported beside them, and `all` counts every part measured.
+
+Usage: benchmarks/bench_fit.py [--json] [--as-of YYYY-MM-DD] [--part dev|holdout|fresh]
        [--no-suggestions]. `--json` prints the results as JSON on stdout and the table on stderr.
 A measurement, not a test: it exits 0 whatever the rate.
 """
@@ -32,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from corpus_support import (  # noqa: E402  (the corpus helpers live with the tests)
+    ALL_PARTS,
     AS_OF,
-    PARTS,
     corpus_paths,
     misplaced_files,
     missing_items,
@@ -167,14 +170,14 @@ def summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     by_template: dict[str, dict[str, Any]] = {}
     for key in sorted({o.trial.template for o in outcomes}, key=lambda k: (k.count("+"), k)):
         row: dict[str, Any] = {}
-        for part in (*PARTS, "all"):
+        for part in (*ALL_PARTS, "all"):
             count, fits = counts(
                 o for o in outcomes if o.trial.template == key and part in (o.part, "all")
             )
             row[part] = {"count": count, "fits": fits}
         by_template[key] = row
     overall = {}
-    for part in (*PARTS, "all"):
+    for part in (*ALL_PARTS, "all"):
         count, fits = counts(o for o in outcomes if part in (o.part, "all"))
         overall[part] = {"count": count, "fits": fits, "rate": fits / count if count else None}
     fitting = [o for o in outcomes if o.trial.fits]
@@ -200,14 +203,14 @@ def print_report(outcomes: Sequence[Outcome], totals: dict[str, Any], out: TextI
         print(line, file=out)
 
     width = max([len("template or set"), *(len(key) for key in totals["by_template"])])
-    header = "".join(f"{part:>16}" for part in (*PARTS, "all"))
+    header = "".join(f"{part:>16}" for part in (*ALL_PARTS, "all"))
     say(f"{'template or set':<{width}}{header}{'fit rate':>11}")
-    say(f"{'':<{width}}" + f"{'count  fits':>16}" * 3)
+    say(f"{'':<{width}}" + f"{'count  fits':>16}" * (len(ALL_PARTS) + 1))
     for key, row in totals["by_template"].items():
-        cells = "".join(f"{row[p]['count']:>10}{row[p]['fits']:>6}" for p in (*PARTS, "all"))
+        cells = "".join(f"{row[p]['count']:>10}{row[p]['fits']:>6}" for p in (*ALL_PARTS, "all"))
         say(f"{key:<{width}}{cells}{rate(row['all']['fits'], row['all']['count']):>11}")
     say()
-    for part in (*PARTS, "all"):
+    for part in (*ALL_PARTS, "all"):
         numbers = totals["overall"][part]
         fraction = f"{numbers['fits']}/{numbers['count']}"
         say(f"fit rate, {part:<8}{fraction:>8}  {rate(numbers['fits'], numbers['count'])}")
@@ -246,11 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=AS_OF)
     parser.add_argument(
-        "--part", choices=PARTS, action="append", help="only this part (repeatable)"
+        "--part", choices=ALL_PARTS, action="append", help="only this part (repeatable)"
     )
     parser.add_argument("--no-suggestions", action="store_true", help="do not try suggestions")
     args = parser.parse_args(argv)
-    parts = args.part or list(PARTS)
+    parts = args.part or list(ALL_PARTS)
     table_out = sys.stderr if args.json else sys.stdout
 
     started = time.perf_counter()

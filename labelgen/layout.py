@@ -397,7 +397,7 @@ def _english_fields(
 HEADLINE_SCALES = (1.0, 0.88, 0.76, 0.64, 0.52)
 ENGLISH_HEADLINE_STEPS = 3  # down to 0.76 to keep an English twin
 # A headline may take this many lines more than its template's soft cap rather than not fit.
-EXTRA_LINES = 1
+EXTRA_LINES = 2
 COMFORTABLE_SHARE = 0.75  # of a headline's largest size, tried in every room before going under
 MIN_BOX_MM = 0.1
 

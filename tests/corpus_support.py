@@ -1,5 +1,6 @@
-"""The evaluation corpus (tests/corpus): its specs, its dev/holdout split, and the text a rendered
-label must print, checked on the PDF's own text as `pdftotext` extracts it."""
+"""The evaluation corpus (tests/corpus): its specs, its dev/holdout split, the fresh part written
+apart from both, and the text a rendered label must print, checked on the PDF's own text as
+`pdftotext` extracts it."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ from labelgen.spec import LabelSpec
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 PARTS = ("dev", "holdout")
+"""The parts the split rule divides the corpus into."""
+FRESH = "fresh"
+"""Specs written later, apart from dev and holdout, and never used to work on the templates: a
+measurement afresh. The split rule does not apply to them."""
+ALL_PARTS = (*PARTS, FRESH)
 HOLDOUT_EVERY = 3  # within each template or set, sorted by file name: every third → holdout
 AS_OF = dt.date(2026, 12, 7)
 """The day the corpus was written: its certificates and dates are judged as of it, so a rate
@@ -34,7 +40,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
 def corpus_paths(part: str) -> list[Path]:
-    """The specs of one part of the corpus ('dev' or 'holdout'), sorted by file name."""
+    """The specs of one part of the corpus ('dev', 'holdout' or 'fresh'), sorted by file name."""
     return sorted((CORPUS_DIR / part).glob("*.yaml"))
 
 
@@ -64,7 +70,8 @@ def split_by_rule(paths: Iterable[Path]) -> dict[str, str]:
 
 
 def misplaced_files() -> list[str]:
-    """Spec files that sit in the other part than the split rule gives them."""
+    """Spec files that sit in the other part than the split rule gives them (dev and holdout
+    only: the fresh part is not split)."""
     placed = {path.name: part for part in PARTS for path in corpus_paths(part)}
     expected = split_by_rule(path for part in PARTS for path in corpus_paths(part))
     return sorted(name for name, part in placed.items() if expected[name] != part)

@@ -230,3 +230,17 @@ def get_json(port: int, path: str) -> dict[str, object]:
     with urllib.request.urlopen(request, timeout=30) as response:
         document: dict[str, object] = json.load(response)
         return document
+
+
+def test_check_lists_the_templates_a_label_would_fit_on(tmp_path: Path) -> None:
+    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    document["template"] = "round-jar"  # a jar's lid alone has no room for the mandatory text
+    spec = tmp_path / "jar.yaml"
+    spec.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    result = run_cli("check", str(spec), "--as-of", AS_OF)
+    assert result.returncode == 1
+    assert "VN-LBL-MANDATORY-NOT-PRINTED" in result.stdout
+    suggestions = result.stdout.split("VỪA VỚI MẪU NHÃN / FITS ON (template:)")[1]
+    assert suggestions.splitlines()[1] == "  • [round-jar, back-panel]"
+    as_json = json.loads(run_cli("check", str(spec), "--json", "--as-of", AS_OF).stdout)
+    assert as_json["suggestions"][0] == ["round-jar", "back-panel"]

@@ -84,6 +84,10 @@ class LineBand:
 
 
 def line_bands(layout: Layout) -> Iterator[LineBand]:
+    # The band stops short of the label's edge (a shaped die line is drawn there) and starts
+    # below the cap height, so that whether a capital's top reaches its first row does not
+    # depend on how each renderer rounds it.
+    right_edge_px = round(layout.width_mm * PX_PER_MM) - EDGE_SLACK_PX
     for block in layout.texts:
         for line in block.lines:
             x_mm = block.line_x_mm(line)
@@ -91,8 +95,11 @@ def line_bands(layout: Layout) -> Iterator[LineBand]:
             em_mm = line.font_size_pt * MM_PER_PT
             box = (
                 round((x_mm - 1.0) * PX_PER_MM),
-                round((baseline_mm - 0.7 * em_mm) * PX_PER_MM),
-                round((x_mm + line.width_mm * (1 + MAX_WIDTH_SLACK) + 1.0) * PX_PER_MM),
+                round((baseline_mm - 0.6 * em_mm) * PX_PER_MM),
+                min(
+                    round((x_mm + line.width_mm * (1 + MAX_WIDTH_SLACK) + 1.0) * PX_PER_MM),
+                    right_edge_px,
+                ),
                 round(baseline_mm * PX_PER_MM),
             )
             yield LineBand("".join(run.text for run in line.runs), line.width_mm, box)

@@ -13,7 +13,7 @@ from labelgen.layout import layout_label
 from labelgen.pipeline import render
 from labelgen.resources import bundled_dir
 from labelgen.spec import parse_spec
-from labelgen.templates import bundled_template_ids, listed_template_ids, load_template
+from labelgen.templates import Box, bundled_template_ids, listed_template_ids, load_template
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -102,3 +102,48 @@ def test_invalid_manifest_names_the_problem(tmp_path: Path) -> None:
     )
     with pytest.raises(TemplateError, match="6"):
         load_template(str(folder))
+
+
+def _overlap(first: Box, second: Box) -> bool:
+    return (
+        first.x_mm < second.right_mm
+        and second.x_mm < first.right_mm
+        and first.y_mm < second.bottom_mm
+        and second.y_mm < first.bottom_mm
+    )
+
+
+@pytest.mark.parametrize("template_id", bundled_template_ids())
+def test_text_that_grows_never_reaches_a_code_or_the_badge(template_id: str) -> None:
+    """Chained slots grow down to the bottom of their chain, and flow slots fill their box: the
+    room either may take is clear of every graphic slot, so growing text never covers a code."""
+    manifest = load_template(template_id).manifest
+    slots = manifest.text_slots
+    for name, slot in slots.items():
+        chain = [name]
+        while follower := next((n for n, s in slots.items() if s.follows == chain[-1]), None):
+            chain.append(follower)
+        if slot.follows is not None or (len(chain) == 1 and not slot.flow):
+            continue  # measured from the chain's first slot; a lone fixed slot keeps its box
+        region = Box(
+            x_mm=min(slots[member].box.x_mm for member in chain),
+            y_mm=slot.box.y_mm,
+            width_mm=max(slots[m].box.right_mm for m in chain)
+            - min(slots[m].box.x_mm for m in chain),
+            height_mm=max(slots[m].box.bottom_mm for m in chain) - slot.box.y_mm,
+        )
+        for graphic_name, graphic in manifest.graphic_slots.items():
+            assert not _overlap(region, graphic.box), (template_id, name, graphic_name)
+
+
+@pytest.mark.parametrize("template_id", listed_template_ids())
+def test_every_listed_template_says_what_it_is_for(template_id: str) -> None:
+    manifest = load_template(template_id).manifest
+    assert manifest.quantity_range is not None
+    for side in manifest.sides:
+        side_manifest = load_template(side).manifest
+        assert side_manifest.side_of == template_id
+        assert (side_manifest.width_mm, side_manifest.height_mm) == (
+            manifest.width_mm,
+            manifest.height_mm,
+        )
