@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from labelgen import codes
 from labelgen.badge import BadgeColors, draw_badge
+from labelgen.colors import role_color
 from labelgen.errors import TemplateError
 from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, FontFace, font_face
 from labelgen.layout import (
@@ -132,7 +133,7 @@ def _render_drawing(layout: Layout, pin_words: bool) -> Markup:
             "accent": colors.accent,
             "text": colors.text,
             "background": colors.background,
-            "muted": _mix(colors.text, colors.background, 0.35),
+            "muted": role_color("muted", colors),
         },
         "shape": layout.manifest.shape.model_dump(),
         "n": _n,
@@ -190,25 +191,8 @@ def _content(layout: Layout, pin_words: bool) -> str:
     return "".join(parts)
 
 
-def _color(role: str, layout: Layout) -> str:
-    colors = layout.colors
-    if role == "muted":
-        return _mix(colors.text, colors.background, 0.35)
-    return str(getattr(colors, role))
-
-
-def _mix(foreground: str, background: str, share: float) -> str:
-    """`foreground` blended toward `background` by `share` (0 keeps the foreground)."""
-    channels = []
-    for index in (1, 3, 5):
-        front = int(foreground[index : index + 2], 16)
-        back = int(background[index : index + 2], 16)
-        channels.append(round(front + (back - front) * share))
-    return "#" + "".join(f"{channel:02X}" for channel in channels)
-
-
 def _text_block(block: TextBlock, layout: Layout, pin_words: bool) -> str:
-    fill = _color(block.color, layout)
+    fill = role_color(block.color, layout.colors)
     lines = []
     for line in block.lines:
         size_mm = line.font_size_pt * MM_PER_PT

@@ -63,6 +63,15 @@ class Box(_Model):
     def bottom_mm(self) -> float:
         return self.y_mm + self.height_mm
 
+    def overlaps(self, other: Box) -> bool:
+        """Whether the two rectangles share some area (touching edges do not count)."""
+        return (
+            self.x_mm < other.right_mm
+            and other.x_mm < self.right_mm
+            and self.y_mm < other.bottom_mm
+            and other.y_mm < self.bottom_mm
+        )
+
     def scaled(self, x_scale: float, y_scale: float) -> Box:
         return Box(
             x_mm=self.x_mm * x_scale,

@@ -325,15 +325,6 @@ def test_a_refusal_for_another_reason_gets_no_suggestion() -> None:
 # --- nothing drawn over codes or outside the trim, on the whole corpus ----------------------
 
 
-def _overlaps(first: Box, second: Box) -> bool:
-    return (
-        first.x_mm < second.right_mm - 1e-6
-        and second.x_mm < first.right_mm - 1e-6
-        and first.y_mm < second.bottom_mm - 1e-6
-        and second.y_mm < first.bottom_mm - 1e-6
-    )
-
-
 def _code_zones(layout: Layout) -> list[Box]:
     zones = []
     if layout.qr is not None:
@@ -367,4 +358,4 @@ def test_no_text_is_drawn_over_codes_or_outside_its_box(path: Path) -> None:
             assert extent.bottom_mm <= block.box.bottom_mm + 0.05, (path.stem, block.slot)
             assert extent.y_mm >= -0.05 and extent.bottom_mm <= layout.height_mm
             for zone in _code_zones(layout):
-                assert not _overlaps(extent, zone), (path.stem, layout.manifest.id, block.slot)
+                assert not extent.overlaps(zone), (path.stem, layout.manifest.id, block.slot)

@@ -104,15 +104,6 @@ def test_invalid_manifest_names_the_problem(tmp_path: Path) -> None:
         load_template(str(folder))
 
 
-def _overlap(first: Box, second: Box) -> bool:
-    return (
-        first.x_mm < second.right_mm
-        and second.x_mm < first.right_mm
-        and first.y_mm < second.bottom_mm
-        and second.y_mm < first.bottom_mm
-    )
-
-
 @pytest.mark.parametrize("template_id", bundled_template_ids())
 def test_text_that_grows_never_reaches_a_code_or_the_badge(template_id: str) -> None:
     """Chained slots grow down to the bottom of their chain, and flow slots fill their box: the
@@ -133,7 +124,7 @@ def test_text_that_grows_never_reaches_a_code_or_the_badge(template_id: str) -> 
             height_mm=max(slots[m].box.bottom_mm for m in chain) - slot.box.y_mm,
         )
         for graphic_name, graphic in manifest.graphic_slots.items():
-            assert not _overlap(region, graphic.box), (template_id, name, graphic_name)
+            assert not region.overlaps(graphic.box), (template_id, name, graphic_name)
 
 
 @pytest.mark.parametrize("template_id", listed_template_ids())

@@ -205,15 +205,6 @@ def _qr_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
         yield make_finding("GS1-QR-MODULE-SIZE", "layout.qr", module_mm=qr.module_mm)
 
 
-def _overlap(first: Box, second: Box) -> bool:
-    return (
-        first.x_mm < second.right_mm
-        and second.x_mm < first.right_mm
-        and first.y_mm < second.bottom_mm
-        and second.y_mm < first.bottom_mm
-    )
-
-
 def _codes_kept_clear(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
     """No text, and no other code, may run into a code's quiet zone."""
     text_boxes = [text_extent(block, layout.font_family) for block in _drawn_blocks(layout)]
@@ -221,7 +212,7 @@ def _codes_kept_clear(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
         qr = layout.qr
         zone = Box(x_mm=qr.x_mm, y_mm=qr.y_mm, width_mm=qr.size_mm, height_mm=qr.size_mm)
         others = text_boxes + ([_barcode_bars(layout)] if layout.barcode is not None else [])
-        if any(_overlap(zone, box) for box in others):
+        if any(zone.overlaps(box) for box in others):
             yield make_finding("GS1-QR-QUIET-ZONE", "layout.qr", quiet_zone_modules=0)
     if layout.barcode is not None:
         barcode = layout.barcode
@@ -231,7 +222,7 @@ def _codes_kept_clear(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
             width_mm=barcode.width_mm,
             height_mm=barcode.bar_height_mm,
         )
-        if any(_overlap(zone, box) for box in text_boxes):
+        if any(zone.overlaps(box) for box in text_boxes):
             yield make_finding(
                 "GS1-EAN-QUIET-ZONE", "layout.barcode", left_modules=0, right_modules=0
             )
