@@ -756,7 +756,7 @@ _OTHER_RULES = (
         ),
         message_vi="Nhãn không in {item}: mẫu đã chọn không có chỗ cho nội dung này. {remedy}",
         message_en="The label does not print {item}: the chosen template has no room for it. {remedy}",
-        reference=f"{REF_MANDATORY}; {_DECREE_43}, Điều 10 khoản 2",
+        reference=f"{_DECREE_37}, Điều 42 (trước đây {_DECREE_43}, Điều 10; khoản 2: nhãn quá nhỏ)",
     ),
     Rule(
         id="LAYOUT-CONTENT-NOT-PRINTED",
