@@ -63,6 +63,9 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument("--draft", action="store_true", help="mark the label BẢN NHÁP / DRAFT")
     render.add_argument("--as-of", type=_date, metavar="DATE", help="check as of YYYY-MM-DD")
     render.add_argument("--serial", help="per-unit serial to put in the QR")
+    render.add_argument(
+        "--cmyk", action="store_true", help="PDF in press CMYK, PDF/X-4 with the OutputIntent"
+    )
     render.set_defaults(handler=_render)
 
     check = commands.add_parser("check", help="print the compliance report of a spec")
@@ -193,6 +196,9 @@ def _render(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
+    if arguments.cmyk and output_format != "pdf":
+        print("labelgen: --cmyk is for a PDF; an SVG or PNG stays RGB", file=sys.stderr)
+        return EXIT_BAD_INPUT
     spec = load_spec(arguments.spec)
     spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
     options = {
@@ -204,7 +210,7 @@ def _render(arguments: argparse.Namespace) -> int:
         "as_of": arguments.as_of,
     }
     if output_format == "pdf":
-        files = [(output, render(spec, output_format, **options))]
+        files = [(output, render(spec, output_format, cmyk=arguments.cmyk, **options))]
     else:
         # An SVG or PNG holds one panel: a set is written as one file per panel.
         panels = render_panels(spec, output_format, **options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache, lru_cache
 from xml.sax.saxutils import escape, quoteattr
 
@@ -11,7 +12,7 @@ from markupsafe import Markup
 
 from labelgen import codes
 from labelgen.badge import BadgeColors, draw_badge
-from labelgen.colors import role_color
+from labelgen.colors import relative_luminance, role_color
 from labelgen.errors import TemplateError
 from labelgen.fonts import BOLD, MM_PER_PT, REGULAR, FontFace, font_face
 from labelgen.layout import (
@@ -29,6 +30,11 @@ MARK_LENGTH_MM = 5.0
 MARK_OFFSET_MM = 2.0  # gap between the bleed edge and the start of a crop mark
 MARK_STROKE_MM = 0.25 * MM_PER_PT  # 0.25 pt, the thinnest line print shops accept
 DRAFT_COLOR = "#D7263D"
+# A grey is neutral when its channels lie this close (the press conversion's own tolerance), and
+# a neutral this dark (#272727 and under, such as the #1D1D1B templates use) means black.
+NEUTRAL_SPREAD = 3
+NEAR_BLACK_LUMINANCE = 0.0203
+_HEX_COLOUR = re.compile(r"(?<=[\"':])#([0-9A-Fa-f]{6})(?![0-9A-Za-z])")
 
 
 def print_margin_mm(layout: Layout) -> float:
@@ -43,6 +49,7 @@ def draw_svg(
     crop_marks: bool = True,
     embed_fonts: bool = True,
     pin_words: bool = False,
+    press: bool = False,
 ) -> str:
     """The label as a self-contained SVG, sized in mm.
 
@@ -53,14 +60,16 @@ def draw_svg(
     at the x our measurement gives it: CairoSVG rounds each glyph advance to whole pixels, which
     over a whole line drifts up to 6 % from the layout and, below 300 dpi, over a single word
     eats the space after it ("ViệtNam" at 72 dpi); pinned, no letter is more than half a pixel
-    from its place.
+    from its place. `press` draws for a CMYK press (`press_colours`): near-black as black and the
+    muted twin of a neutral text colour as a neutral grey, so both print on the black plate alone.
     """
     margin_mm = 0.0
     if for_print:
         margin_mm = print_margin_mm(layout) if crop_marks else layout.bleed_mm
     view_width_mm = layout.width_mm + 2 * margin_mm
     view_height_mm = layout.height_mm + 2 * margin_mm
-    artwork = _render_drawing(layout, pin_words)
+    bar_reduction_mm = codes.EAN_BAR_WIDTH_REDUCTION_MM if for_print else 0.0
+    artwork = _render_drawing(layout, pin_words, bar_reduction_mm)
     parts = [
         '<svg xmlns="http://www.w3.org/2000/svg" version="1.1"',
         f' width="{_n(view_width_mm)}mm" height="{_n(view_height_mm)}mm"',
@@ -76,7 +85,45 @@ def draw_svg(
     if for_print and crop_marks:
         parts.append(_crop_marks(layout))
     parts.append("</svg>")
-    return "".join(parts)
+    drawing = "".join(parts)
+    return press_colours(drawing, layout) if press else drawing
+
+
+def press_colours(svg: str, layout: Layout) -> str:
+    """`svg` with every neutral near-black as #000000 and, when the text colour is neutral, its
+    muted twin as the neutral grey of the same lightness.
+
+    The press conversion prints neutrals on the black plate alone, keeping their lightness: a
+    #1D1D1B would be 95.9 % K, a screened tint that frays small type, and the muted English
+    twin (the text colour blended toward a cream background) a four-colour grey. Both are meant
+    as black and grey; here they become exactly that.
+    """
+    muted = role_color("muted", layout.colors).upper()
+    muted_grey = _neutral_grey(muted) if _is_neutral(layout.colors.text) else None
+
+    def replace(match: re.Match[str]) -> str:
+        colour = match.group(0).upper()
+        if muted_grey is not None and colour == muted:
+            return muted_grey
+        if _is_neutral(colour) and relative_luminance(colour) <= NEAR_BLACK_LUMINANCE:
+            return "#000000"
+        return match.group(0)
+
+    return _HEX_COLOUR.sub(replace, svg)
+
+
+def _is_neutral(colour: str) -> bool:
+    channels = [int(colour[index : index + 2], 16) for index in (1, 3, 5)]
+    return max(channels) - min(channels) <= NEUTRAL_SPREAD
+
+
+def _neutral_grey(colour: str) -> str:
+    """The sRGB grey with the relative luminance of `colour`."""
+    luminance = relative_luminance(colour)
+    linear_end = 0.0031308  # sRGB's transfer curve is a straight line below this
+    value = 12.92 * luminance if luminance <= linear_end else 1.055 * luminance ** (1 / 2.4) - 0.055
+    level = round(min(max(value, 0.0), 1.0) * 255)
+    return f"#{level:02X}{level:02X}{level:02X}"
 
 
 def _n(value: float) -> str:
@@ -113,7 +160,7 @@ def _all_text(layout: Layout) -> str:
     return " / ".join(lines)
 
 
-def _render_drawing(layout: Layout, pin_words: bool) -> Markup:
+def _render_drawing(layout: Layout, pin_words: bool, bar_reduction_mm: float) -> Markup:
     template = layout.template
     try:
         drawing = _compiled_drawing(template.drawing_source, sandboxed=not template.bundled)
@@ -137,7 +184,7 @@ def _render_drawing(layout: Layout, pin_words: bool) -> Markup:
         },
         "shape": layout.manifest.shape.model_dump(),
         "n": _n,
-        "content": Markup(_content(layout, pin_words)),
+        "content": Markup(_content(layout, pin_words, bar_reduction_mm)),
         "has_badge": layout.badge is not None,
         "has_qr": layout.qr is not None,
         "has_barcode": layout.barcode is not None,
@@ -169,7 +216,7 @@ def _environment(sandboxed: bool) -> jinja2.Environment:
     return kind(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
 
 
-def _content(layout: Layout, pin_words: bool) -> str:
+def _content(layout: Layout, pin_words: bool, bar_reduction_mm: float) -> str:
     parts = [_text_block(block, layout, pin_words) for block in layout.texts]
     if layout.badge is not None:
         parts.append(_badge(layout.badge, layout))
@@ -180,7 +227,7 @@ def _content(layout: Layout, pin_words: bool) -> str:
     elif layout.qr_placeholder is not None:
         parts.append(_qr_placeholder(layout.qr_placeholder))
     if layout.barcode is not None:
-        parts.append(_barcode(layout.barcode, layout))
+        parts.append(_barcode(layout.barcode, bar_reduction_mm))
     if layout.logo is not None:
         box = layout.logo.box
         parts.append(
@@ -303,7 +350,8 @@ def _qr_placeholder(box: Box) -> str:
     )
 
 
-def _barcode(placement: BarcodePlacement, layout: Layout) -> str:
+def _barcode(placement: BarcodePlacement, bar_reduction_mm: float = 0.0) -> str:
+    """Bars as one path, each `bar_reduction_mm` narrower than its modules (half an edge)."""
     symbol = placement.symbol
     module_mm = placement.module_mm
     left_mm = placement.x_mm + symbol.quiet_left_modules * module_mm
@@ -314,9 +362,10 @@ def _barcode(placement: BarcodePlacement, layout: Layout) -> str:
         height_mm = placement.bar_height_mm
         if is_guard:
             height_mm += guard_extra_mm
+        width_mm = length * module_mm - bar_reduction_mm
         bars.append(
-            f"M{_n(left_mm + start * module_mm)} {_n(placement.y_mm)}"
-            f"h{_n(length * module_mm)}v{_n(height_mm)}h{_n(-length * module_mm)}z"
+            f"M{_n(left_mm + start * module_mm + bar_reduction_mm / 2)} {_n(placement.y_mm)}"
+            f"h{_n(width_mm)}v{_n(height_mm)}h{_n(-width_mm)}z"
         )
     digits_y_mm = placement.y_mm + placement.bar_height_mm + digit_size_mm * 0.95
     texts = [

@@ -1,8 +1,11 @@
-"""Export stage: a Layout (drawn as SVG) → PNG bytes (CairoSVG) or print PDF bytes (WeasyPrint + pikepdf)."""
+"""Export stage: a Layout (drawn as SVG) → PNG (CairoSVG) or print PDF, RGB or press CMYK (WeasyPrint, pikepdf)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
+from datetime import datetime
 from decimal import Decimal
 
 from labelgen.fonts import use_bundled_fonts_only
@@ -18,6 +21,12 @@ from weasyprint.urls import URLFetcher, URLFetchingError  # noqa: E402
 from labelgen.draw import draw_svg, print_margin_mm  # noqa: E402
 from labelgen.errors import RenderError  # noqa: E402
 from labelgen.layout import Layout  # noqa: E402
+from labelgen.production.colour import (  # noqa: E402
+    add_output_intent,
+    convert_pdf_to_cmyk,
+    page_content_bytes,
+    set_pdfx4_metadata,
+)
 
 PT_PER_MM = 72 / 25.4
 DEFAULT_DPI = 300
@@ -76,18 +85,22 @@ def export_png(layout: Layout, dpi: float = DEFAULT_DPI) -> bytes:
     return output.getvalue()
 
 
-def export_pdf(layout: Layout) -> bytes:
-    """The print PDF: artwork with bleed, crop marks, TrimBox/BleedBox, the die line as a spot colour."""
+def export_pdf(layout: Layout, *, cmyk: bool = False, created_at: datetime | None = None) -> bytes:
+    """The print PDF: artwork with bleed, crop marks, TrimBox/BleedBox, the die line as a spot colour.
+
+    With `cmyk`, every colour is press CMYK (black drawn as solid K, `labelgen.production.colour`)
+    and the file is PDF/X-4 with the press OutputIntent, created at `created_at` (now).
+    """
     margin_mm = print_margin_mm(layout)
-    svg = draw_svg(layout, for_print=True, embed_fonts=False)
+    svg = draw_svg(layout, for_print=True, embed_fonts=False, press=cmyk)
     raw_pdf = _svg_page_pdf(svg, layout, margin_mm)
-    return _finish_pdf(raw_pdf, layout, margin_mm)
+    return _finish_pdf(raw_pdf, layout, margin_mm, cmyk=cmyk, created_at=created_at)
 
 
-def export_artwork_pdf(layout: Layout) -> bytes:
+def export_artwork_pdf(layout: Layout, *, press: bool = False) -> bytes:
     """The artwork alone on a page of trim plus bleed, without marks, boxes or die line: what a
-    print run draws once and places on its sheets."""
-    svg = draw_svg(layout, for_print=True, crop_marks=False, embed_fonts=False)
+    print run draws once and places on its sheets (`press`: black drawn as solid black)."""
+    svg = draw_svg(layout, for_print=True, crop_marks=False, embed_fonts=False, press=press)
     return _svg_page_pdf(svg, layout, layout.bleed_mm)
 
 
@@ -113,9 +126,20 @@ def _escape_html(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _finish_pdf(raw_pdf: bytes, layout: Layout, margin_mm: float) -> bytes:
-    """Set the print boxes, add the CutContour die line, and save with a stable document id."""
+def _finish_pdf(
+    raw_pdf: bytes,
+    layout: Layout,
+    margin_mm: float,
+    *,
+    cmyk: bool = False,
+    created_at: datetime | None = None,
+) -> bytes:
+    """Set the print boxes, add the CutContour die line, and save with a stable document id
+    (in CMYK: the colours converted, the OutputIntent and the PDF/X-4 metadata added)."""
     with pikepdf.open(io.BytesIO(raw_pdf)) as pdf:
+        if cmyk:
+            # Before the die line goes in, so that only WeasyPrint's artwork is walked.
+            convert_pdf_to_cmyk(pdf)
         page = pdf.pages[0]
         media = [Decimal(str(value)) for value in page.mediabox]
         left_pt = float(media[0]) + margin_mm * PT_PER_MM
@@ -139,6 +163,11 @@ def _finish_pdf(raw_pdf: bytes, layout: Layout, margin_mm: float) -> bytes:
         _add_die_line(pdf, page, layout, trim[0], trim[3])
         pdf.docinfo["/Title"] = layout.title
         pdf.docinfo["/Creator"] = "labelgen"
+        if cmyk:
+            add_output_intent(pdf)
+            set_pdfx4_metadata(pdf, layout.title, created_at=created_at)
+        drop_unused_colour_spaces(pdf)
+        tag_subsets_by_content(pdf)
         output = io.BytesIO()
         pdf.save(output, deterministic_id=True, compress_streams=True)
     return output.getvalue()
@@ -245,6 +274,88 @@ def _rounded_rect(x: float, y: float, width: float, height: float, radius: float
         f"{x:.3f} {y + radius:.3f} l "
         f"{x:.3f} {y + k:.3f} {x + k:.3f} {y:.3f} {x + radius:.3f} {y:.3f} c h"
     )
+
+
+_SUBSET_TAG = re.compile(r"^/[A-Z]{6}\+")
+_NAME_END = rb"(?=[\x00\t\n\x0c\r ()<>\[\]{}/%]|$)"
+
+
+def tag_subsets_by_content(pdf: pikepdf.Pdf) -> None:
+    """Give every embedded font subset a tag made from its own glyph data.
+
+    The renderer's tags are not unique: two panels, or two jobs a shop gangs on one sheet, carry
+    different subsets under one name, and a RIP that takes equal names for equal fonts drops
+    glyphs. A tag from the subset's bytes is equal only for equal subsets.
+    """
+    for font in pdf.objects:
+        if not isinstance(font, pikepdf.Dictionary) or font.get("/Type") != pikepdf.Name.Font:
+            continue
+        if font.get("/Subtype") == pikepdf.Name.Type0:
+            continue  # renamed with its descendant, below
+        descriptor = font.get("/FontDescriptor")
+        name = str(font.get("/BaseFont", ""))
+        if descriptor is None or not _SUBSET_TAG.match(name):
+            continue
+        program = next(
+            (
+                descriptor[key]
+                for key in ("/FontFile2", "/FontFile3", "/FontFile")
+                if key in descriptor
+            ),
+            None,
+        )
+        if program is None:
+            continue
+        digest = hashlib.sha256(program.read_raw_bytes()).digest()
+        tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
+        renamed = f"/{tag}+{name[8:]}"
+        font.BaseFont = pikepdf.Name(renamed)
+        descriptor.FontName = pikepdf.Name(renamed)
+        for parent in _type0_parents(pdf, font):
+            parent.BaseFont = pikepdf.Name(f"/{tag}+{str(parent.BaseFont)[8:]}")
+
+
+def _type0_parents(pdf: pikepdf.Pdf, descendant: pikepdf.Object) -> list[pikepdf.Object]:
+    return [
+        font
+        for font in pdf.objects
+        if isinstance(font, pikepdf.Dictionary)
+        and font.get("/Subtype") == pikepdf.Name.Type0
+        and any(child.objgen == descendant.objgen for child in font.get("/DescendantFonts", []))
+    ]
+
+
+def drop_unused_colour_spaces(pdf: pikepdf.Pdf) -> None:
+    """Remove the named colour spaces no content stream of `pdf` calls (WeasyPrint declares
+    two Lab spaces in every resource dictionary, which preflight tools report as colour)."""
+    drawn = [
+        stream
+        for stream in pdf.objects
+        if isinstance(stream, pikepdf.Stream)
+        and (stream.get("/Subtype") == pikepdf.Name.Form or "/PatternType" in stream)
+    ]
+    contents = b"\n".join(
+        [
+            *(_decoded(stream) for stream in drawn),
+            *(page_content_bytes(page.obj) for page in pdf.pages),
+        ]
+    )
+    for holder in pdf.objects:
+        if not isinstance(holder, pikepdf.Dictionary) or "/ColorSpace" not in holder:
+            continue
+        spaces = holder.ColorSpace
+        if not isinstance(spaces, pikepdf.Dictionary):
+            continue
+        for name in list(spaces.keys()):
+            if not re.search(re.escape(name.encode("latin-1")) + _NAME_END, contents):
+                del spaces[name]
+
+
+def _decoded(stream: pikepdf.Stream) -> bytes:
+    try:
+        return stream.read_bytes()
+    except pikepdf.PdfError:
+        return b""
 
 
 def join_pdfs(panel_pdfs: list[bytes]) -> bytes:

@@ -42,10 +42,12 @@ def render(
     spec_dir: Path | None = None,
     as_of: dt.date | None = None,
     qr_url: str | None = None,
+    cmyk: bool = False,
 ) -> bytes:
     """The label described by `spec`, as the bytes of an SVG, PNG or PDF file.
 
-    A PDF holds one page per panel of the label set. An SVG or PNG holds one panel, so a set
+    A PDF holds one page per panel of the label set; with `cmyk` it is press CMYK and PDF/X-4
+    (`export_pdf`). An SVG or PNG holds one panel, so a set
     of several panels is drawn with `render_panels`. A label with an `error` finding raises
     NotCompliantError carrying the report, unless `draft` is set: then it is rendered with a
     DRAFT mark and without a traceability QR. `qr_url` replaces the URL the QR code would hold
@@ -53,7 +55,7 @@ def render(
     """
     label_set = _checked_set(spec, draft, serial, base_url, spec_dir, as_of, qr_url)
     if output_format == "pdf":
-        return join_pdfs([export_pdf(panel) for panel in label_set.panels])
+        return join_pdfs([export_pdf(panel, cmyk=cmyk) for panel in label_set.panels])
     if len(label_set.panels) > 1:
         raise RenderError(
             f"this label set has {len(label_set.panels)} panels; an {output_format.upper()} "
@@ -73,12 +75,13 @@ def render_panels(
     spec_dir: Path | None = None,
     as_of: dt.date | None = None,
     qr_url: str | None = None,
+    cmyk: bool = False,
 ) -> list[RenderedPanel]:
     """Each panel of `spec`'s label set as its own file, in print order (refused, or drafted,
     as `render` does)."""
     label_set = _checked_set(spec, draft, serial, base_url, spec_dir, as_of, qr_url)
     return [
-        RenderedPanel(panel.manifest.id, export_layout(panel, output_format, dpi=dpi))
+        RenderedPanel(panel.manifest.id, export_layout(panel, output_format, dpi=dpi, cmyk=cmyk))
         for panel in label_set.panels
     ]
 
@@ -201,13 +204,13 @@ def _candidate_sets(spec: LabelSpec) -> list[tuple[str, ...]]:
 
 
 def export_layout(
-    layout: Layout, output_format: OutputFormat, *, dpi: float = DEFAULT_DPI
+    layout: Layout, output_format: OutputFormat, *, dpi: float = DEFAULT_DPI, cmyk: bool = False
 ) -> bytes:
-    """A finished panel layout as the bytes of one output format."""
+    """A finished panel layout as the bytes of one output format (`cmyk`: a press CMYK PDF)."""
     if output_format == "svg":
         return export_svg(layout)
     if output_format == "png":
         return export_png(layout, dpi)
     if output_format == "pdf":
-        return export_pdf(layout)
+        return export_pdf(layout, cmyk=cmyk)
     raise RenderError(f"unknown format '{output_format}' (use svg, png or pdf)")

@@ -6,15 +6,17 @@ import base64
 import calendar
 import datetime as dt
 import json
+import math
 import mimetypes
 import re
 import sys
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -39,15 +41,42 @@ Category = Literal[
     "other",
 ]
 Language = Literal["vi", "en"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Every text field has a maximum (docs/spec.md): far above what any label prints, far below what
+# would cost a render seconds to lay out and refuse.
+MAX_TEXT_CHARS = 300
+MAX_LONG_TEXT_CHARS = 3000
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_CHARS)
+]
+# Ingredients, usage, storage, warnings and function: paragraphs rather than names.
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_LONG_TEXT_CHARS)
+]
+# Dates a label can print and compute with (a certificate's 36 months, a shelf life of 20 years).
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"must be a date from {MIN_DATE} to {MAX_DATE}")
+    return value
+
+
+SpecDate = Annotated[dt.date, AfterValidator(_date_in_range)]
 HexColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 
 LOGO_MEDIA_TYPES = ("image/png", "image/jpeg", "image/webp", "image/svg+xml")
+# No figure on a label needs more digits; a longer number in a spec file is refused, not built.
+MAX_NUMBER_DIGITS = 40
 
 
 class _Model(BaseModel):
     # Unknown keys are refused: a misspelt "manufacured_on" must not vanish silently.
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # Infinity and NaN are no figure a label prints (1e400 in JSON reads as infinity).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False
+    )
 
 
 class Size(_Model):
@@ -71,7 +100,7 @@ class Brand(_Model):
 
 
 class NetQuantity(_Model):
-    value: float = Field(gt=0)
+    value: float = Field(gt=0, le=1_000_000)
     unit: Text
 
 
@@ -96,21 +125,21 @@ class Product(_Model):
     name_en: Text | None = None
     category: Category
     net_quantity: NetQuantity | None = None
-    function: Text | None = None
-    function_en: Text | None = None
-    ingredients: Text | None = None
-    ingredients_en: Text | None = None
-    usage: Text | None = None
-    usage_en: Text | None = None
-    storage: Text | None = None
-    storage_en: Text | None = None
-    warnings: Text | None = None
-    warnings_en: Text | None = None
+    function: LongText | None = None
+    function_en: LongText | None = None
+    ingredients: LongText | None = None
+    ingredients_en: LongText | None = None
+    usage: LongText | None = None
+    usage_en: LongText | None = None
+    storage: LongText | None = None
+    storage_en: LongText | None = None
+    warnings: LongText | None = None
+    warnings_en: LongText | None = None
     origin: Origin | None = None
     gtin: Annotated[str, StringConstraints(pattern=r"^\d{8}$|^\d{12,14}$")] | None = None
     batch: Text | None = None
-    manufactured_on: dt.date | None = None
-    expires_on: dt.date | None = None
+    manufactured_on: SpecDate | None = None
+    expires_on: SpecDate | None = None
     shelf_life: ShelfLife | None = None
     ethanol_percent: float | None = Field(default=None, ge=0, le=100)
 
@@ -146,8 +175,8 @@ class Certification(_Model):
     certificate_no: Text
     decision_no: Text
     issued_by: Text
-    issued_on: dt.date
-    valid_until: dt.date | None = None
+    issued_on: SpecDate
+    valid_until: SpecDate | None = None
     province: Text | None = None
     # The official OCOP mark file for this star level, drawn instead of labelgen's own badge.
     mark: str | None = None
@@ -168,6 +197,10 @@ class Traceability(_Model):
     @field_validator("base_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str | None) -> str | None:
+        # The QR's path (/01/…) and query (?17=…) are appended to it: a query or fragment
+        # here would swallow them and leave a code no scanner resolves.
+        if value and ("?" in value or "#" in value):
+            raise ValueError("must not hold a query (?) or a fragment (#)")
         return value.rstrip("/") if value else value
 
 
@@ -307,9 +340,11 @@ def decode_document(raw: bytes, name: str) -> Any:
         raise SpecError([Problem("", f"{name} is not UTF-8 (byte {error.start})")]) from None
     try:
         if name.endswith(".json"):
-            return json.loads(text)
-        # YAML 1.1 is a superset of JSON for our purposes, so stdin may hold either.
-        return yaml.safe_load(text)
+            return json.loads(text, parse_int=_json_int, parse_float=_json_float)
+        # YAML is a superset of JSON for our purposes, so stdin may hold either.
+        return yaml.load(text, Loader=SpecLoader)  # a safe loader: see SpecLoader
+    except NumberRangeError as error:
+        raise SpecError([Problem("", str(error))]) from None
     except json.JSONDecodeError as error:
         reason = f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         raise SpecError([Problem("", reason)]) from None
@@ -318,6 +353,89 @@ def decode_document(raw: bytes, name: str) -> Any:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(error, "problem", None) or "syntax error"
         raise SpecError([Problem("", f"not valid YAML: {problem}{where}")]) from None
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+class SpecLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """yaml.safe_load's loader with YAML 1.2 core-schema numbers, each at most MAX_NUMBER_DIGITS long.
+
+    YAML 1.1 reads `1:59:59` as one base-60 integer, built in quadratic time (a file of such
+    digits costs minutes of CPU), `0b1`, `1_000` and `012` as numbers nobody meant, and `on`,
+    `yes`, `n` as booleans; here they stay text. Dates (YYYY-MM-DD) are still read as dates.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, re.Pattern[str]]]]] = {
+        first: [
+            (tag, pattern)
+            for tag, pattern in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", _BOOL_TAG)
+        ]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+_YAML_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_YAML_FLOAT = re.compile(
+    r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+SpecLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+SpecLoader.add_implicit_resolver("tag:yaml.org,2002:int", _YAML_INT, list("-+0123456789"))
+SpecLoader.add_implicit_resolver("tag:yaml.org,2002:float", _YAML_FLOAT, list("-+0123456789."))
+
+
+class NumberRangeError(ValueError):
+    """A number in a spec file too long or too large to be a label's figure."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+    text = _number_text(loader, node)
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
+    text = _number_text(loader, node)
+    if text.lstrip("+-").lower() in (".inf", ".nan"):
+        raise _number_error(node, "infinity and NaN are not numbers a label prints")
+    value = float(text)
+    if not math.isfinite(value):
+        raise _number_error(node, "is too large a number")
+    return value
+
+
+def _number_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    text = str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    if sum(character.isdigit() for character in text) > MAX_NUMBER_DIGITS:
+        raise _number_error(node, f"a number has more than {MAX_NUMBER_DIGITS} digits")
+    return text
+
+
+def _number_error(node: yaml.Node, reason: str) -> NumberRangeError:
+    mark = node.start_mark
+    return NumberRangeError(f"{reason} (line {mark.line + 1}, column {mark.column + 1})")
+
+
+SpecLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+SpecLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise NumberRangeError(f"a number has more than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or len(text) > 2 * MAX_NUMBER_DIGITS:
+        raise NumberRangeError("a number is too large or too long")
+    return value
 
 
 def _problem_from(error: Any) -> Problem:

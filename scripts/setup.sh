@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 system_packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2  # WeasyPrint and CairoSVG
   poppler-utils                                                    # pdftotext/pdftoppm in tests
+  ghostscript qpdf                                                 # separations and PDF checks in tests
   chromium                                                         # browser tests
   wrk                                                              # benchmarks/bench_verify.py
 )

@@ -24,6 +24,7 @@ import uvicorn
 from imaging import decode_codes, open_png
 from playwright.sync_api import Browser, Page, expect
 from service_support import service_settings, spec_document
+from test_designer_a11y import axe_violations
 
 from labelgen.registry import Registry, RegistrySettings
 from labelgen.registry.testing import Seed, seed_registry, temporary_database
@@ -36,6 +37,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 PHONE = {"width": 360, "height": 740}
 VALID_GREEN = "rgb(11, 110, 79)"
 REVOKED_RED = "rgb(180, 35, 24)"
+# "Unknown code" says "be careful": a warning's amber, not a neutral grey.
+UNKNOWN_AMBER = "rgb(146, 64, 14)"
+DESKTOP = {"width": 1366, "height": 900}
 SERVER_START_S = 120
 
 
@@ -196,3 +200,22 @@ def test_the_page_is_english_for_an_english_phone(
     expect(page.locator("h1")).to_have_text("Unknown code")
     assert_fits_the_phone(page)
     assert log.offsite == [] and log.errors == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_axe_finds_nothing_serious_on_the_verification_page(
+    live: LiveService, browser: Browser, viewport: dict[str, int]
+) -> None:
+    """axe-core (tests/axe/) on each kind of verdict: valid, unknown and forged."""
+    context = browser.new_context(viewport=viewport, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    serial = live.seed.other_serials[0]
+    valid = f"{live.url}/01/08936055501235/10/L261120/21/{serial}"
+    unknown = f"{live.url}/01/08936055501235/10/L261120/21/ZZZZZZZZZZZZZZZZ"
+    for url, status in ((valid, "valid"), (unknown, "unknown")):
+        page.goto(url)
+        expect(page.locator(".verdict")).to_have_attribute("data-status", status)
+        assert axe_violations(page) == [], status
+    tone = page.locator(".verdict").evaluate("node => getComputedStyle(node).backgroundColor")
+    assert tone == UNKNOWN_AMBER
+    context.close()

@@ -32,9 +32,11 @@ import pikepdf
 from labelgen.errors import BatchError, NotCompliantError
 from labelgen.export import (
     die_line_path,
+    drop_unused_colour_spaces,
     export_artwork_pdf,
     make_cut_contour_space,
     make_overprint_state,
+    tag_subsets_by_content,
 )
 from labelgen.files import write_atomically
 from labelgen.layout import LabelSet, Layout, layout_set
@@ -60,6 +62,7 @@ from labelgen.production.stamp import (
     CUT_COLOUR_SPACE_NAME,
     GREY_INKS,
     OVERPRINT_STATE_NAME,
+    PROCESS_PLATES,
     REGISTRATION_COLOUR_SPACE_NAME,
     LabelGeometry,
     SheetPlan,
@@ -440,9 +443,11 @@ def _shared_document(
     """The objects every sheet refers to: the static artwork as a form, the colour spaces of the
     die line and the marks, and (in CMYK) the output intent and PDF/X-4 metadata."""
     static_layout = replace(layout, qr=None, serial_line=None)
-    artwork = pikepdf.open(io.BytesIO(export_artwork_pdf(static_layout)))
+    artwork = pikepdf.open(io.BytesIO(export_artwork_pdf(static_layout, press=request.cmyk)))
     if request.cmyk:
         convert_pdf_to_cmyk(artwork)
+    drop_unused_colour_spaces(artwork)
+    tag_subsets_by_content(artwork)
     shared = pikepdf.new()
     page = artwork.pages[0]
     form = page.as_form_xobject()
@@ -477,16 +482,17 @@ def _shared_document(
 
 
 def _registration_space(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    """The separation `All`: marks that print on every plate, so every plate can be trimmed."""
+    """The four process plates at once, for marks that print on every plate so every plate can
+    be trimmed. Not the separation `All`: that would put the marks on the CutContour plate too,
+    and a cutter fed that plate would cut them."""
+    identity = pdf.make_stream(b"{}", FunctionType=4, Domain=[0, 1] * 4, Range=[0, 1] * 4)
     return pdf.make_indirect(
         pikepdf.Array(
             [
-                pikepdf.Name.Separation,
-                pikepdf.Name.All,
+                pikepdf.Name.DeviceN,
+                pikepdf.Array([pikepdf.Name(f"/{plate}") for plate in PROCESS_PLATES]),
                 pikepdf.Name.DeviceCMYK,
-                pikepdf.Dictionary(
-                    FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 1, 1, 1], N=1
-                ),
+                identity,
             ]
         )
     )

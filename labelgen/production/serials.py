@@ -30,6 +30,8 @@ MANIFEST_HEADER = ("position", "serial", "url")
 # allocation (one request id) of about 0.1 s.
 CHUNK_UNITS = 1_000
 MAX_RUN_UNITS = 1_000_000
+# A cell starting with one of these is run as a formula when a spreadsheet opens the manifest.
+FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ def read_serial_file(path: Path) -> list[str]:
             check_qualifier(serial, "serial")
         except CodeError as error:
             raise BatchError(f"{where}: {error}") from None
+        if (reason := formula_problem(serial)) is not None:
+            raise BatchError(f"{where}: serial {reason}")
         if serial in seen:
             raise BatchError(f"{where}: serial {serial} is already on line {seen[serial]}")
         seen[serial] = line_number
@@ -90,6 +94,13 @@ def unsigned_chunks(spec: LabelSpec, serials: list[str], base_url: str) -> Itera
                 raise BatchError("the spec has no traceability URL to put a serial in")
             chunk.append(UnitCode(serial, content))
         yield chunk
+
+
+def formula_problem(serial: str) -> str | None:
+    """Why `serial` may not go into a manifest (a spreadsheet would run it), or None."""
+    if serial.startswith(FORMULA_STARTS):
+        return "must not start with =, +, - or @ (a spreadsheet would run it as a formula)"
+    return None
 
 
 class ManifestWriter:

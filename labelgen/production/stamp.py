@@ -4,7 +4,7 @@ Every label on the sheet is the run's one artwork form XObject, clipped to the l
 on top of it each unit gets its own QR code as filled rectangles and its serial as glyph
 outlines, exactly where a single-label render puts them (`labelgen.layout.place_unit_code`).
 Then come the die lines in the `CutContour` separation, the crop marks in the registration
-colour and the slug line, all inside the printer calibration matrix.
+colour (the four process plates, never the die line's) and the slug line, all inside the printer calibration matrix.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from labelgen.templates import Box, GraphicSlot
 ARTWORK_NAME = "Art"
 CUT_COLOUR_SPACE_NAME = "CSCut"
 REGISTRATION_COLOUR_SPACE_NAME = "CSReg"
+PROCESS_PLATES = ("Cyan", "Magenta", "Yellow", "Black")  # the registration colour's plates
 OVERPRINT_STATE_NAME = "GSCut"
 HAIRLINE_PT = 0.25  # the thinnest line print shops accept (REGULATIONS §7)
 
@@ -242,7 +243,7 @@ def _crop_mark_operators(imposition: Imposition, sheet_height_pt: float) -> str:
         f"{mark.x2_mm * PT_PER_MM:.3f} {sheet_height_pt - mark.y2_mm * PT_PER_MM:.3f} l"
         for mark in imposition.marks
     )
-    return f"q /{REGISTRATION_COLOUR_SPACE_NAME} CS 1 SCN {HAIRLINE_PT} w {lines} S Q"
+    return f"q /{REGISTRATION_COLOUR_SPACE_NAME} CS 1 1 1 1 SCN {HAIRLINE_PT} w {lines} S Q"
 
 
 def _slug_operators(

@@ -26,6 +26,10 @@ MIGRATION_LOCK_ID = 0x6C6162656C67656E
 # As many connections as the service runs registry calls at once (see labelgen.service).
 SCAN_POOL_SIZE = 8
 SCAN_POOL_OVERFLOW = 8
+# A lookup on SQLite waits no longer than this for a lock. In WAL mode readers never wait for a
+# writer; only a checkpoint or recovery makes them, and then an answer of "unavailable, retry"
+# is better than a scan (on the service's event loop) held up for the write timeout.
+SQLITE_READ_BUSY_TIMEOUT_MS = 250
 # A scan waits no longer than this to connect or for a statement: past it, the answer is
 # "unavailable" (the service runs scans on its event loop, which must not hang on them).
 SCAN_TIMEOUT_S = 2.0
@@ -83,6 +87,29 @@ def make_scan_engine(engine: Engine, *, ping_on_checkout: bool = True) -> Engine
         dbapi_connection.commit()
 
     return scan_engine
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """The engine that lookups read through: on SQLite, connections that only read (no BEGIN
+    IMMEDIATE, `query_only`) and wait SQLITE_READ_BUSY_TIMEOUT_MS at most, so that a writer
+    holding the lock, in this process or another, never holds up a reader; elsewhere `engine`.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    read_engine = create_engine(
+        engine.url, connect_args={"timeout": SQLITE_READ_BUSY_TIMEOUT_MS / 1000}
+    )
+
+    @event.listens_for(read_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Autocommit: each SELECT reads the last committed state and holds no lock after it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_READ_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+
+    return read_engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

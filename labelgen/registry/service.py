@@ -45,6 +45,7 @@ from labelgen.registry import apikeys, history, signing
 from labelgen.registry.apikeys import NewApiKey, Principal, Role
 from labelgen.registry.database import (
     make_engine,
+    make_read_engine,
     make_scan_engine,
     make_session_factory,
     upgrade_database,
@@ -122,7 +123,9 @@ class Registry:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url)
         self.scan_engine = make_scan_engine(self.engine)
+        self.read_engine = make_read_engine(self.engine)
         self._sessions = make_session_factory(self.engine)
+        self._read_sessions = make_session_factory(self.read_engine)
         self._clock = clock
         self._serial_factory = serial_factory
         self._published_keys_cache: tuple[float, dict[str, PublicKeyEntry]] | None = None
@@ -135,8 +138,8 @@ class Registry:
 
     def close(self) -> None:
         """Close the database connections."""
-        if self.scan_engine is not self.engine:
-            self.scan_engine.dispose()
+        for engine in {self.scan_engine, self.read_engine} - {self.engine}:
+            engine.dispose()
         self.engine.dispose()
 
     def today(self) -> dt.date:
@@ -574,7 +577,8 @@ class Registry:
         read_at = time.monotonic()
         if cached is not None and read_at - cached[0] < PUBLISHED_KEYS_CACHE_S:
             return cached[1]
-        with self._transaction() as session:
+        # Through the read engine: a writer holding SQLite's lock does not hold up the scans.
+        with self._read_sessions() as session:
             keys = signing.published_keys(session)
         self._published_keys_cache = (read_at, keys)
         return keys

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from labelgen.service import pages
@@ -37,6 +38,24 @@ from labelgen.service.verifier import Verifier
 
 if TYPE_CHECKING:
     from labelgen.registry.service import Registry
+
+# Answers not worth compressing again: Starlette's list, plus PDF (its streams are deflated).
+COMPRESSED_ALREADY = (
+    "application/gzip",
+    "application/x-gzip",
+    "application/zip",
+    "application/pdf",
+    "font/woff",
+    "font/woff2",
+    "image/avif",
+    "image/gif",
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "text/event-stream",
+    "audio/*",
+    "video/*",
+)
 
 DESCRIPTION = """\
 Render compliant OCOP packaging labels (SVG, PNG, print PDF) and check them against the
@@ -108,6 +127,14 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     # Scans are answered here, inside the body limit and the security headers but in front of
     # the routing (see VerdictFastPath); the route under it documents them and answers the rest.
     app.add_middleware(VerdictFastPath)
+    # Text answers (pages, scripts, JSON, SVG) are compressed for phones on mobile data; images,
+    # PDFs and archives are compressed already.
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=1000,
+        compresslevel=6,
+        exclude_content_types=COMPRESSED_ALREADY,
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.trusted_proxies:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from labelgen.errors import (
     LabelTooComplexError,
@@ -15,6 +16,7 @@ from labelgen.errors import (
     SpecError,
     UnsupportedMediaTypeError,
 )
+from labelgen.service.limits import MAX_JSON_DEPTH, json_too_deep
 from labelgen.service.pool import RenderPool
 from labelgen.service.protocol import Job, Outcome
 from labelgen.service.settings import Settings
@@ -32,6 +34,9 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
+# Bodies up to this size are measured on the event loop (a fraction of a millisecond).
+LARGE_BODY_BYTES = 64_000
+
 PoolDep = Annotated[RenderPool, Depends(get_pool)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -39,7 +44,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 async def read_spec_body(request: Request) -> bytes:
     """The raw body of a spec request, once its media type says JSON (415 otherwise).
 
-    The bytes are not decoded here: decoding and parsing run in a worker, like the render.
+    The bytes are not decoded here: decoding and parsing run in a worker, like the render. Only
+    their nesting is measured first (400 when too deep), so that a small body of brackets never
+    costs a worker.
     """
     content_type = request.headers.get("content-type", "")
     if not is_json_media_type(content_type):
@@ -50,6 +57,17 @@ async def read_spec_body(request: Request) -> bytes:
     body = await request.body()
     if not body.strip():
         raise MalformedBodyError("the body is empty; send the label spec as a JSON object")
+    # A large body is scanned in a thread: the event loop keeps answering meanwhile.
+    too_deep = (
+        await run_in_threadpool(json_too_deep, body)
+        if len(body) > LARGE_BODY_BYTES
+        else json_too_deep(body)
+    )
+    if too_deep:
+        raise MalformedBodyError(
+            f"the body is nested too deeply: a label spec nests at most {MAX_JSON_DEPTH} levels "
+            "of objects and arrays"
+        )
     return body
 
 

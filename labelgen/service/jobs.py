@@ -19,6 +19,7 @@ from labelgen.errors import (
     SpecError,
 )
 from labelgen.pipeline import MEDIA_TYPES, check_spec, panel_file_name, render, render_panels
+from labelgen.service.limits import MAX_JSON_DEPTH, json_too_deep
 from labelgen.service.protocol import Job, Outcome
 from labelgen.spec import LabelSpec, parse_spec
 from labelgen.templates import bundled_template_ids
@@ -69,7 +70,7 @@ def _render_file(spec: LabelSpec, job: Job) -> Outcome:
     name = download_name(spec, output_format)
     media_type = MEDIA_TYPES[output_format]
     if output_format == "pdf":
-        data = render(spec, output_format, **options)
+        data = render(spec, output_format, cmyk=job.cmyk, **options)
         return Outcome("file", data=data, filename=name, media_type=media_type)
     panels = render_panels(spec, output_format, **options)
     if job.panel is not None:
@@ -98,6 +99,10 @@ def decode_body(body: bytes) -> dict[str, Any]:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise MalformedBodyError(f"the body is not UTF-8 (byte {error.start})") from None
+    if json_too_deep(body):
+        raise MalformedBodyError(
+            f"the body is nested too deeply: at most {MAX_JSON_DEPTH} levels of objects and arrays"
+        )
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:

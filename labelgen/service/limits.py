@@ -1,6 +1,8 @@
-"""Request-size limit: an ASGI app → the same app behind a body cap (413 before anything is parsed)."""
+"""Request limits: an ASGI app → the same app behind a body cap (413 before parsing); JSON bytes → too deep or not."""
 
 from __future__ import annotations
+
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,3 +60,30 @@ def _declared_length(scope: Scope) -> int | None:
             text = value.decode("latin-1").strip()
             return int(text) if text.isdigit() and len(text) < 20 else -1
     return None
+
+
+# A label spec nests four levels deep; the parsers and validators behind it recurse once a level,
+# and a few kilobytes of brackets would otherwise cost a render worker its life.
+MAX_JSON_DEPTH = 32
+# Whole strings (whose brackets are text) or a single bracket: the only tokens depth depends on.
+_DEPTH_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_too_deep(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """True when the JSON in `body` nests objects and arrays more than `max_depth` levels.
+
+    Reads the bytes without parsing them (nothing is built, nothing recurses); malformed JSON
+    is left for the parser to name.
+    """
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False
+    depth = 0
+    for match in _DEPTH_TOKENS.finditer(body):
+        token = match[0]
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False

@@ -79,12 +79,34 @@ _WEB_FONTS = ("BeVietnamPro-Regular.woff2", "BeVietnamPro-Bold.woff2")
 _STATIC_CACHE = "public, max-age=86400"
 
 
-def _sheet_choices() -> list[dict[str, str]]:
-    """The sheets a print run can use, as the designer's sheet menu lists them."""
+# What a co-op orders: labels printed on A4 decal sheets, in an office printer or a copy shop.
+DEFAULT_SHEET = "A4"
+
+
+@cache
+def _sheet_choices(language: str) -> list[dict[str, str]]:
+    """The sheets a print run can use, as the designer's sheet menu lists them, in `language`:
+    plain sheets by size and use, die-cut label sheets by what they hold."""
+    words: dict[str, str] = ui_strings(language)["sheets"]
     choices = []
     for sheet in list_sheets():
         size = f"{sheet.width_mm:g} × {sheet.height_mm:g} mm"
-        detail = sheet.description if sheet.preset is not None else size
+        preset = sheet.preset
+        if preset is None:
+            detail = words.get(sheet.name, words["plain"]).replace("{size}", size)
+        else:
+            label_size = (
+                f"⌀ {preset.label_width_mm:g} mm"
+                if preset.shape == "circle"
+                else f"{preset.label_width_mm:g} × {preset.label_height_mm:g} mm"
+            )
+            detail = (
+                words["die_cut"]
+                .replace("{count}", str(preset.columns * preset.rows))
+                .replace("{label}", label_size)
+            )
+        if language == "vi":
+            detail = detail.replace(".", ",") if "mm" in detail else detail
         choices.append({"name": sheet.name, "label": f"{sheet.name} — {detail}"})
     return choices
 
@@ -109,7 +131,8 @@ def designer_page(lang: str = "vi") -> HTMLResponse:
             finishing_phrases=FINISHING_PHRASES,
             colors=Colors().model_dump(),
             logo_max_bytes=LOGO_MAX_BYTES,
-            sheets=_sheet_choices(),
+            sheets=_sheet_choices(language),
+            default_sheet=DEFAULT_SHEET,
         )
     )
     return HTMLResponse(
@@ -285,6 +308,9 @@ def _template_info(language: str) -> dict[str, dict[str, Any]]:
             "side_of": manifest.side_of,
             "width_mm": manifest.width_mm,
             "height_mm": manifest.height_mm,
+            # What each text slot prints, so that a layout finding on a slot holding one item
+            # (the brand, the product name) is shown under that item's field.
+            "slots": {name: list(slot.content) for name, slot in manifest.text_slots.items()},
         }
     return info
 

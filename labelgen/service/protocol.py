@@ -45,6 +45,7 @@ class Job:
     # The signed URL of a serialised unit, made by the registry in the service's process.
     qr_url: str | None = None
     panel: str | None = None  # one panel of a label set, for an SVG or PNG
+    cmyk: bool = False  # a PDF in press CMYK, PDF/X-4
 
 
 @dataclass(frozen=True)

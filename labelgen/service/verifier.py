@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from labelgen.errors import RegistryUnavailableError
@@ -75,6 +76,11 @@ class Verifier:
         self.flush_interval_s = flush_interval_s
         # No test query before each use of a pooled connection: one that fails is replaced.
         self._engine = make_scan_engine(registry.engine, ping_on_checkout=False)
+        # On SQLite, lookups read through connections that never wait for a writer's lock (see
+        # make_read_engine); scans are written by the background thread, which may wait.
+        self._read_engine = (
+            registry.read_engine if self._engine is registry.engine else self._engine
+        )
         self._dbapi = self._engine.dialect.loaded_dbapi
         self._unavailable_until = 0.0
         self._stop = threading.Event()
@@ -118,7 +124,7 @@ class Verifier:
             ) from None
         for attempt in range(1, LOOKUP_ATTEMPTS + 1):
             try:
-                with self._database() as database:
+                with self._database(self._read_engine) as database:
                     return Reading(read_unit(database, code, now, self.buffer), keys)
             except RegistryUnavailableError:
                 if attempt == LOOKUP_ATTEMPTS:
@@ -158,7 +164,7 @@ class Verifier:
         are dropped)."""
         if not len(self.buffer):
             return 0
-        with self._database() as database:
+        with self._database(self._engine) as database:
             return self.buffer.flush(database, keep_on=self._is_unavailable)
 
     def flush_logged(self) -> None:
@@ -175,18 +181,18 @@ class Verifier:
             self.flush_logged()
 
     @contextmanager
-    def _database(self) -> Iterator[ScanDatabase]:
+    def _database(self, engine: Engine) -> Iterator[ScanDatabase]:
         """A pooled connection's driver cursor. When the database cannot be reached or used
         (restarted, locked too long) the connection is dropped from the pool and
         RegistryUnavailableError raised; other errors of the driver pass as they are."""
         try:
-            connection = self._engine.raw_connection()
+            connection = engine.raw_connection()
         except SQLAlchemyError as error:
             raise RegistryUnavailableError(
                 f"the registry's database failed: {getattr(error, 'orig', error)}"
             ) from None
         try:
-            yield ScanDatabase(connection.cursor(), self._engine.dialect.name)
+            yield ScanDatabase(connection.cursor(), engine.dialect.name)
         except self._dbapi.Error as error:
             if not self._is_unavailable(error):
                 raise

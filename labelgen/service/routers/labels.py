@@ -131,6 +131,10 @@ async def render_label(
             "without it a set of several panels is answered as a ZIP of one file per panel",
         ),
     ] = None,
+    cmyk: Annotated[
+        bool,
+        Query(description="a PDF in press CMYK, PDF/X-4 with its OutputIntent (PDF only)"),
+    ] = False,
 ) -> Response:
     """The label as a file: `image/svg+xml`, `image/png` or `application/pdf`.
 
@@ -157,6 +161,7 @@ async def render_label(
         as_of=as_of,
         qr_url=qr_url,
         panel=panel,
+        cmyk=cmyk,
     )
     outcome = await run_job(pool, job)
     headers = {"Content-Disposition": f'attachment; filename="{outcome.filename}"'}

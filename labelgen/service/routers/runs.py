@@ -57,7 +57,7 @@ from labelgen.production.imposition import (
     impose,
     resolve_sheet,
 )
-from labelgen.production.serials import AllocateChunk, registry_allocator
+from labelgen.production.serials import AllocateChunk, formula_problem, registry_allocator
 from labelgen.registry.apikeys import Principal
 from labelgen.registry.service import Registry
 from labelgen.service.dispatch import PoolDep, SettingsDep, run_job
@@ -431,6 +431,8 @@ def _serial_problems(order: RunInput) -> list[Problem]:
             check_qualifier(serial, field)
         except CodeError as error:
             problems.append(Problem(field, _reason(error)))
+        if (reason := formula_problem(serial)) is not None:
+            problems.append(Problem(field, reason))
         if serial in first_position:
             problems.append(Problem(field, f"is serials[{first_position[serial]}] again"))
         first_position.setdefault(serial, position)

@@ -15,9 +15,22 @@
   // How often a print run's progress is asked for; a run of thousands takes seconds to minutes.
   const RUN_POLL_MS = 1000;
   const PREVIEW_DELAY_MS = 400;
+  // A preview's resolution: enough for the label as wide as the screen shows it (a phone's
+  // double-density screen included), never a print file's 300 dpi.
+  const PREVIEW_MIN_DPI = 50;
+  // While the producer types, findings follow each pause, the drawings only a longer one: a
+  // check is a few hundred bytes, a drawing tens of kilobytes of mobile data.
+  const DRAW_PAUSE_MS = 900;
+  const PREVIEW_MAX_DPI = 250;
   // Waiting longer than this for a busy server is worse than telling the producer it is busy.
   const MAX_RETRY_WAIT_MS = 5000;
   const STORAGE_KEY = "labelgen.designer.spec";
+  // The work as it was before the last action that replaced it (an example, a file, a reset):
+  // "Lấy lại bản trước" brings it back, after a reload too.
+  const PREVIOUS_KEY = "labelgen.designer.previous";
+  // The co-op's key, for this browser tab only (sessionStorage ends with the tab): a producer
+  // signs in once per session, and the key never outlives it.
+  const KEY_STORAGE = "labelgen.designer.key";
   const LOGO_TYPES = ["image/png", "image/jpeg", "image/webp", "image/svg+xml"];
 
   const form = document.getElementById("designer");
@@ -27,6 +40,25 @@
   const TEMPLATES = JSON.parse(document.getElementById("template-info").textContent);
   const DEFAULT_TEMPLATE = (form.querySelector("input[data-template][checked]") || {}).value;
   const NOT_PRINTED = "VN-LBL-MANDATORY-NOT-PRINTED";
+  const OVERFLOW = "LAYOUT-TEXT-OVERFLOW";
+  // The field each one-item text slot of a template prints.
+  const SLOT_FIELDS = {
+    brand: "brand.name",
+    product_name: "product.name",
+    product_name_en: "product.name_en",
+    net_quantity: "product.net_quantity",
+    ethanol: "product.ethanol_percent",
+    batch: "product.batch",
+    dates: "product.manufactured_on",
+    function: "product.function",
+    ingredients: "product.ingredients",
+    usage: "product.usage",
+    storage: "product.storage",
+    warnings: "product.warnings",
+    producer: "producer.name",
+    origin: "product.origin",
+    certification: "certification.certificate_no",
+  };
   const LANG = form.dataset.lang;
   const LOGO_MAX_BYTES = Number(form.dataset.logoMaxBytes);
 
@@ -58,6 +90,12 @@
     setOptions: document.getElementById("set-options"),
     message: document.getElementById("toolbar-message"),
     specFile: document.getElementById("spec-file"),
+    undo: document.getElementById("undo"),
+    confirm: document.getElementById("confirm-dialog"),
+    confirmText: document.getElementById("confirm-text"),
+    confirmTitle: document.getElementById("confirm-title"),
+    confirmYes: document.getElementById("confirm-yes"),
+    confirmNo: document.getElementById("confirm-no"),
     logoFile: document.getElementById("f-brand-logo"),
     logoThumb: document.getElementById("logo-thumb"),
     logoImage: document.getElementById("logo-image"),
@@ -70,6 +108,7 @@
     shelfUnit: document.getElementById("f-shelf-life-unit"),
     run: document.getElementById("print-run"),
     runKey: document.getElementById("run-key"),
+    runForget: document.getElementById("run-forget"),
     runCount: document.getElementById("run-count"),
     runSheet: document.getElementById("run-sheet"),
     runCmyk: document.getElementById("run-cmyk"),
@@ -93,6 +132,7 @@
   let generation = 0;
   let inflight = null;
   let debounceTimer = null;
+  let typing = false;
   // The panels the preview shows (template ids, in print order), and the object URL of each
   // one's last drawing.
   let panelIds = [];
@@ -367,11 +407,46 @@
     if (text === "") {
       return null;
     }
+    if (input.dataset.type === "date") {
+      // Sent as the spec writes dates; text that is not a date is sent as it is, and the
+      // check says how to write it.
+      return isoDate(text) || text;
+    }
     if (input.dataset.type === "number" || input.dataset.type === "int") {
       const number = Number(text.replace(",", "."));
       return Number.isFinite(number) ? number : text;
     }
     return text;
+  }
+
+  // A date as a producer writes it, day first (20/11/2026, 20-11-2026, 20.11.2026), or as a
+  // file holds it (2026-11-20) → "2026-11-20"; null when it is not a real date.
+  function isoDate(text) {
+    let match = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(text);
+    let day;
+    let month;
+    let year;
+    if (match) {
+      [day, month, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    } else {
+      match = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+      if (!match) {
+        return null;
+      }
+      [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    }
+    const date = new Date(Date.UTC(year, month - 1, day));
+    if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 ||
+        date.getUTCDate() !== day) {
+      return null;
+    }
+    return date.toISOString().slice(0, 10);
+  }
+
+  // "2026-11-20" → "20/11/2026", as the page shows every date, in either language.
+  function shownDate(iso) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+    return match ? match[3] + "/" + match[2] + "/" + match[1] : iso;
   }
 
   function sameColour(before, after) {
@@ -458,6 +533,12 @@
         ? value.toLowerCase() : input.defaultValue;
       return true;
     }
+    if (input.dataset.type === "date") {
+      const written = value === undefined || value === null ? "" : String(value);
+      const iso = isoDate(written);
+      input.value = iso ? shownDate(iso) : written;
+      return true;
+    }
     const text = value === undefined || value === null ? "" : String(value);
     if (input.tagName === "SELECT" && text !== "" &&
         !Array.from(input.options).some(function (option) { return option.value === text; })) {
@@ -501,6 +582,11 @@
     }
 
     els.certified.checked = Boolean(doc.certification);
+    const stars = getPath(doc, "certification.stars");
+    if (stars !== undefined && stars !== null && ![3, 4, 5].includes(Number(stars))) {
+      // The picker offers 3 to 5 stars only; a file's other value is said, not dropped silently.
+      localProblems.push({ field: "certification.stars", reason: T.stars_range, local: true });
+    }
     if (doc.certification && doc.certification.stars === undefined) {
       // form.reset() ticked the default star; a loaded spec without stars must say so.
       for (const star of form.querySelectorAll("input[name='certification.stars']")) {
@@ -686,7 +772,10 @@
 
   function scheduleRefresh(delay) {
     clearTimeout(debounceTimer);
-    debounceTimer = setTimeout(refresh, delay === undefined ? PREVIEW_DELAY_MS : delay);
+    // Typing (no delay given) waits for a longer pause before drawing; a file, the example or
+    // a click on a template is drawn at once.
+    typing = delay === undefined;
+    debounceTimer = setTimeout(refresh, typing ? PREVIEW_DELAY_MS : delay);
   }
 
   function changed() {
@@ -714,24 +803,14 @@
     const panels = panelsOf(spec.template);
     setPanels(panels);
 
-    // The check and the drawings are independent; asking for them at once halves the wait.
-    // Each panel is drawn as it will print (QR code included); only when that is refused as
-    // not compliant is it drawn again as a marked draft. While the label has errors, the
-    // drawings wait for the check and are asked for as drafts straight away.
+    // The check (a layout, no drawing: quick) comes first and says whether the panels are
+    // drawn as they will print (QR code included) or as marked drafts; so no drawing is asked
+    // for twice, and none is refused. The previews are PNG images at the size they are shown:
+    // a few tens of kilobytes each, where an SVG carries its fonts every time.
+    const pause = typing;
     const checking = postSpec(API.check, spec, signal);
-    const hopeful = verdict.state !== "errors" && verdict.state !== "invalid";
     let drawings = null;
     let draft = false;
-    if (hopeful) {
-      drawings = panels.map(function (panel) {
-        return postSpec(labelUrl("svg", panel, panels, false), spec, signal);
-      });
-      // If the check fails first, the drawings' own failures are not waited for; this keeps
-      // them from being reported as unhandled.
-      for (const drawing of drawings) {
-        drawing.catch(function () {});
-      }
-    }
     try {
       const checked = await checking;
       if (mine !== generation) {
@@ -748,8 +827,14 @@
           return;
         }
         draft = outcome === "errors";
+        if (pause) {
+          await new Promise(function (resolve) { setTimeout(resolve, DRAW_PAUSE_MS); });
+          if (mine !== generation) {
+            return;
+          }
+        }
         drawings = panels.map(function (panel) {
-          return postSpec(labelUrl("svg", panel, panels, draft), spec, signal);
+          return postSpec(previewUrl(panel, panels, draft), spec, signal);
         });
       }
       const drawn = await Promise.all(drawings.map(function (drawing, index) {
@@ -786,6 +871,19 @@
     return url;
   }
 
+  // A panel's preview: a PNG as sharp as the screen shows it, in steps of 25 dpi so that a
+  // small change of width does not change the picture's size.
+  function previewUrl(panel, panels, draft) {
+    const info = TEMPLATES[panel] || {};
+    const figure = panelFigure(panel);
+    const shown = figure ? figure.clientWidth : 0;
+    const pixels = (shown || 360) * Math.min(window.devicePixelRatio || 1, 2);
+    const wanted = info.width_mm ? pixels / (info.width_mm / 25.4) : PREVIEW_MIN_DPI;
+    const dpi = Math.min(PREVIEW_MAX_DPI,
+      Math.max(PREVIEW_MIN_DPI, Math.round(wanted / 25) * 25));
+    return labelUrl("png", panel, panels, draft) + "&dpi=" + dpi;
+  }
+
   // One panel's drawing: {panel, blob, draft}, or {panel, failed} when it cannot be drawn.
   async function drawPanel(drawing, draft, panel, panels, spec, signal) {
     let response = await drawing;
@@ -795,7 +893,7 @@
         return { panel: panel, failed: true };
       }
       draft = true;
-      response = await postSpec(labelUrl("svg", panel, panels, true), spec, signal);
+      response = await postSpec(previewUrl(panel, panels, true), spec, signal);
     }
     if (!response.ok) {
       await readProblem(response);
@@ -831,8 +929,7 @@
       setStatus("offline", T.server_error, "");
       updateDownloads();
     } else {
-      const detail = problem.detail || problem.title || String(response.status);
-      showFindings([], [{ field: "", reason: detail }]);
+      showFindings([], [{ field: "", reason: problemMessage(problem), local: true }]);
       return "invalid";
     }
     return "unknown";
@@ -983,6 +1080,12 @@
       return null;
     }
     if (path === "layout" || path.startsWith("layout.")) {
+      // A slot that prints one item (the brand, the product name): that item's field, where
+      // the producer can shorten it.
+      const item = slotField(path);
+      if (item && fieldIndex.get(item)) {
+        return fieldIndex.get(item);
+      }
       // "layout.back-panel.facts": that panel's preview, when the label has several.
       const panel = panelIds.length > 1 ? panelFigure(path.split(".")[1]) : null;
       return panel || fieldIndex.get("layout");
@@ -999,6 +1102,24 @@
     return null;
   }
 
+  // The spec field a layout path's slot prints, when it prints one item only:
+  // "layout.product_name" or "layout.ocop-classic.product_name" → "product.name".
+  function slotField(path) {
+    const parts = path.split(".");
+    let panel = panelIds[0];
+    let slot = parts[1];
+    if (parts.length >= 3 && TEMPLATES[parts[1]]) {
+      panel = parts[1];
+      slot = parts[2];
+    }
+    const info = TEMPLATES[panel];
+    const content = info && info.slots ? info.slots[slot] : null;
+    if (!Array.isArray(content) || content.length !== 1) {
+      return null;
+    }
+    return SLOT_FIELDS[content[0]] || null;
+  }
+
   function listFor(node) {
     if (!node) {
       return els.generalFindings;
@@ -1013,7 +1134,9 @@
     return node.querySelector(":scope > .findings") || node.querySelector(".findings");
   }
 
-  function translateReason(reason) {
+  // A reason the service gives in English, in the page's language. A reason no entry covers
+  // is never shown as it is on the Vietnamese page: it may name a field path or a library.
+  function translateReason(reason, field) {
     if (Object.prototype.hasOwnProperty.call(T.reasons, reason)) {
       return T.reasons[reason];
     }
@@ -1025,7 +1148,25 @@
         });
       }
     }
-    return reason;
+    if (field === "brand.logo") {
+      return T.logo_unusable;
+    }
+    return LANG === "en" ? reason : T.reason_unknown;
+  }
+
+  // A problem answer (RFC 9457) as one sentence for a producer: by its type, which names what
+  // went wrong, never by its English detail (which may name a field path or a key's role).
+  function problemMessage(problem) {
+    const kind = String(problem.type || "").split("/").pop();
+    const reasons = (problem.problems || []).map(function (item) {
+      return translateReason(item.reason || "", item.field || "");
+    }).filter(function (text, index, all) { return text && all.indexOf(text) === index; });
+    const base = Object.prototype.hasOwnProperty.call(T.problems, kind)
+      ? T.problems[kind] : T.problems.other;
+    if (kind === "invalid-spec" || kind === "invalid-request" || kind === "invalid-parameter") {
+      return reasons.length > 0 ? base + " " + reasons.join(" ") : base;
+    }
+    return base;
   }
 
   // A spec problem ({field, reason}) in the shape of a finding, so both are shown alike.
@@ -1035,7 +1176,7 @@
     return {
       severity: required ? "required" : "error",
       field: problem.field || "",
-      message: problem.local ? problem.reason : translateReason(problem.reason || ""),
+      message: problem.local ? problem.reason : translateReason(problem.reason || "", problem.field || ""),
       reference: "",
       rule: "",
     };
@@ -1303,7 +1444,22 @@
         continue;
       }
       const node = targetFor(item.field);
-      listFor(node).append(renderItem(item));
+      const rendered = renderItem(item);
+      if (item.rule === OVERFLOW && node && !node.classList.contains("preview") &&
+          !node.classList.contains("preview-panel") && (suggestions || []).length > 0) {
+        // Shorten the text, or take a template it fits on: one click away, where it is read.
+        const fix = document.createElement("div");
+        fix.className = "finding-fix";
+        const title = document.createElement("p");
+        title.className = "finding-fix-title";
+        title.textContent = T.overflow_fits;
+        const choices = document.createElement("ul");
+        choices.className = "suggestion-list";
+        choices.append(...suggestionItems(suggestions.slice(0, 2)));
+        fix.append(title, choices);
+        rendered.append(fix);
+      }
+      listFor(node).append(rendered);
       if (node) {
         markField(node, item);
         els.summary.append(summaryItem(item, node));
@@ -1543,8 +1699,56 @@
     }
   }
 
+  // A new label (a file, the example, a reset) starts the print run afresh: the last run's
+  // result or error belongs to the label that was replaced.
+  function clearPrintRun() {
+    if (els.run.dataset.state === "working") {
+      return;
+    }
+    printRun = null;
+    els.runProgress.hidden = true;
+    els.runDownloads.hidden = true;
+    els.runNote.textContent = "";
+    delete els.runNote.dataset.tone;
+    updatePrintRun();
+  }
+
   function runHeaders() {
     return { Authorization: "Bearer " + printRun.key };
+  }
+
+  function keepKey(key) {
+    try {
+      sessionStorage.setItem(KEY_STORAGE, key);
+    } catch (error) {
+      // Storage disabled: the key is typed again next time.
+    }
+    els.runForget.hidden = false;
+  }
+
+  function restoreKey() {
+    let key = null;
+    try {
+      key = sessionStorage.getItem(KEY_STORAGE);
+    } catch (error) {
+      key = null;
+    }
+    if (key) {
+      els.runKey.value = key;
+    }
+    els.runForget.hidden = !key;
+  }
+
+  function forgetKey() {
+    try {
+      sessionStorage.removeItem(KEY_STORAGE);
+    } catch (error) {
+      // Nothing kept.
+    }
+    els.runKey.value = "";
+    els.runForget.hidden = true;
+    els.runNote.textContent = T.run_key_forgotten;
+    delete els.runNote.dataset.tone;
   }
 
   async function startPrintRun() {
@@ -1579,6 +1783,8 @@
         return;
       }
       printRun.id = (await response.json()).id;
+      // The key was accepted: kept for this tab's next print run.
+      keepKey(key);
       await followPrintRun();
     } catch (error) {
       finishPrintRun({ detail: T.status_offline });
@@ -1622,8 +1828,8 @@
     els.runStart.disabled = verdict.state !== "compliant";
     if (problem) {
       els.runProgress.hidden = true;
-      const detail = problem.detail || problem.title || String(problem.status || "");
-      els.runNote.textContent = format(T.run_failed, { detail: detail });
+      els.runNote.textContent = format(T.run_failed, { detail: problemMessage(problem) });
+      els.runNote.dataset.tone = "error";
     }
   }
 
@@ -1674,8 +1880,12 @@
       say(format(T.load_failed, { name: file.name, reason: error.message }));
       return;
     }
+    if (!await replaceWork(format(T.confirm_open, { name: file.name }))) {
+      return;
+    }
     fillForm(doc);
     store();
+    clearPrintRun();
     say(format(T.loaded, { name: file.name }));
     scheduleRefresh(0);
   }
@@ -1694,12 +1904,15 @@
     }
     const problem = await readProblem(response);
     const reasons = (problem.problems || []).map(function (item) {
-      return translateReason(item.reason);
+      return translateReason(item.reason, item.field);
     });
-    throw new Error(reasons.join("; ") || problem.detail || String(response.status));
+    throw new Error(reasons.join("; ") || problemMessage(problem));
   }
 
   async function loadExample() {
+    if (!await replaceWork(T.confirm_example)) {
+      return;
+    }
     try {
       const response = await fetch(API.example, { credentials: "same-origin" });
       fillForm(await response.json());
@@ -1708,11 +1921,111 @@
       return;
     }
     store();
+    clearPrintRun();
     say(T.example_loaded);
     scheduleRefresh(0);
   }
 
   // ---------------------------------------------------------------- keeping work across visits
+
+  // Before the producer's work is replaced (an example, a file, a reset): ask, unless there
+  // is nothing to lose, and keep what is replaced so that it can be brought back.
+  async function replaceWork(message, clearing) {
+    const current = buildSpec();
+    if (isBlank(current)) {
+      return true;
+    }
+    if (!await confirmReplace(message, clearing)) {
+      say(T.kept);
+      return false;
+    }
+    keepPrevious(current);
+    return true;
+  }
+
+  // A question in the page's own words and style (a browser's confirm box names the site in
+  // English on many phones); answers true for "replace", false for "cancel" or Escape.
+  function confirmReplace(message, clearing) {
+    const dialog = els.confirm;
+    if (!dialog || typeof dialog.showModal !== "function") {
+      return Promise.resolve(window.confirm(message));
+    }
+    els.confirmText.textContent = message;
+    els.confirmTitle.textContent = clearing ? T.confirm_clear_title : T.confirm_replace_title;
+    els.confirmYes.textContent = clearing ? T.confirm_clear : T.confirm_replace;
+    return new Promise(function (resolve) {
+      function finish(answer) {
+        els.confirmYes.removeEventListener("click", yes);
+        els.confirmNo.removeEventListener("click", no);
+        dialog.removeEventListener("cancel", no);
+        if (dialog.open) {
+          dialog.close();
+        }
+        resolve(answer);
+      }
+      function yes() { finish(true); }
+      function no(event) {
+        if (event) {
+          event.preventDefault();
+        }
+        finish(false);
+      }
+      els.confirmYes.addEventListener("click", yes);
+      els.confirmNo.addEventListener("click", no);
+      dialog.addEventListener("cancel", no);
+      dialog.showModal();
+      // The safe answer has the focus: Enter keeps the work.
+      els.confirmNo.focus();
+    });
+  }
+
+  function keepPrevious(spec) {
+    try {
+      localStorage.setItem(PREVIOUS_KEY, JSON.stringify(spec));
+    } catch (error) {
+      // Storage full or disabled: the question asked first is the only protection left.
+    }
+    showUndo();
+  }
+
+  function previousWork() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(PREVIOUS_KEY) || "null");
+      return saved && typeof saved === "object" && !Array.isArray(saved) ? saved : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function showUndo() {
+    els.undo.hidden = previousWork() === null;
+  }
+
+  // Brings the previous work back; what it replaces becomes the previous work in turn, so a
+  // second click undoes the undo.
+  function undo() {
+    const previous = previousWork();
+    if (!previous) {
+      showUndo();
+      return;
+    }
+    const current = buildSpec();
+    fillForm(previous);
+    store();
+    try {
+      if (isBlank(current)) {
+        localStorage.removeItem(PREVIOUS_KEY);
+      } else {
+        localStorage.setItem(PREVIOUS_KEY, JSON.stringify(current));
+      }
+    } catch (error) {
+      // As in keepPrevious.
+    }
+    showUndo();
+    clearPrintRun();
+    say(T.undone);
+    scheduleRefresh(0);
+  }
 
   // The spec is kept in this browser so a reload, a switch of language or a lost connection
   // never costs the producer what they typed.
@@ -1759,6 +2072,14 @@
       event.target.value = "";
       return;
     }
+    // A date written another way (2026-11-20, 20.11.2026) is shown as 20/11/2026 once typed.
+    if (event.target.dataset && event.target.dataset.type === "date") {
+      const iso = isoDate(event.target.value.trim());
+      if (iso) {
+        event.target.value = shownDate(iso);
+      }
+      return;
+    }
     // Radios, checkboxes and selects report here; text inputs already did on "input".
     if (event.target.type === "radio" || event.target.type === "checkbox" ||
         event.target.tagName === "SELECT") {
@@ -1785,8 +2106,8 @@
     button.addEventListener("click", loadExample);
   }
   document.getElementById("save-spec").addEventListener("click", saveSpec);
-  document.getElementById("reset-form").addEventListener("click", function () {
-    if (!window.confirm(T.reset_confirm)) {
+  document.getElementById("reset-form").addEventListener("click", async function () {
+    if (!await replaceWork(T.reset_confirm, true)) {
       return;
     }
     try {
@@ -1795,12 +2116,15 @@
       // Nothing stored, nothing to remove.
     }
     resetForm();
+    clearPrintRun();
     scheduleRefresh(0);
   });
+  els.undo.addEventListener("click", undo);
   for (const button of els.downloadButtons.querySelectorAll("button.download")) {
     button.addEventListener("click", function () { download(button); });
   }
   els.runStart.addEventListener("click", startPrintRun);
+  els.runForget.addEventListener("click", forgetKey);
   els.runPdf.addEventListener("click", function () { downloadRunFile("pdf", "pdf"); });
   els.runSerials.addEventListener("click", function () {
     downloadRunFile("serials.csv", "serials.csv");
@@ -1814,5 +2138,7 @@
   els.previewEmptyText.dataset.initial = els.previewEmptyText.textContent;
   syncFormState();
   restore();
+  restoreKey();
+  showUndo();
   scheduleRefresh(0);
 })();
