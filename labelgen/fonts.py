@@ -21,6 +21,10 @@ MM_PER_PT = 25.4 / 72
 REGULAR = 400
 BOLD = 700
 DEFAULT_FAMILY = "Be Vietnam Pro"
+# The four faces every label family needs: body text, headlines, and the English twins in italics.
+# There is no fallback: a family missing one of them is not offered (`label_families`), and a spec
+# naming it anyway is refused by `font_face` with the face that is missing, never drawn in another.
+LABEL_STYLES = ((REGULAR, False), (BOLD, False), (REGULAR, True), (BOLD, True))
 # Kerning is left off everywhere: CairoSVG cannot kern, so measuring with kerning would make the
 # PNG disagree with the SVG and the PDF by up to a few percent of a line's width.
 SHAPING_FEATURES = {"kern": False, "liga": False}
@@ -158,6 +162,16 @@ def bundled_faces() -> dict[str, dict[tuple[int, bool], FontFace]]:
             italic = bool(font["OS/2"].fsSelection & 1)
         families.setdefault(family, {})[(weight, italic)] = FontFace(family, weight, italic, path)
     return families
+
+
+def label_families() -> list[str]:
+    """The bundled families a label can be set in: those with all of LABEL_STYLES, default first."""
+    complete = [
+        family
+        for family, faces in bundled_faces().items()
+        if all(style in faces for style in LABEL_STYLES)
+    ]
+    return sorted(complete, key=lambda family: (family != DEFAULT_FAMILY, family))
 
 
 def font_face(family: str, weight: int = REGULAR, italic: bool = False) -> FontFace:

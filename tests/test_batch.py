@@ -10,7 +10,7 @@ import sys
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pikepdf
 import pytest
@@ -169,16 +169,25 @@ def test_sheets_have_exact_boxes_one_artwork_and_a_die_line_per_label(
         assert bbox[3] - bbox[1] == pytest.approx(height_mm * PT_PER_MM, abs=0.05)
 
 
+@pytest.mark.parametrize("rotate", ["never", "auto"])
 def test_an_interrupted_run_resumes_to_the_same_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rotate: Literal["never", "auto"]
 ) -> None:
     spec_path = write_spec(tmp_path)
     write_serials(tmp_path / "serials.csv", 40)
     straight = request_for(
-        spec_path, tmp_path / "a" / "run.pdf", serials_file=tmp_path / "serials.csv"
+        spec_path,
+        tmp_path / "a" / "run.pdf",
+        serials_file=tmp_path / "serials.csv",
+        sheet=ImpositionOptions(sheet="A4", margin_mm=8, rotate=rotate),
     )
     (tmp_path / "a").mkdir()
-    expected = run_batch(straight).output.read_bytes()
+    first = run_batch(straight)
+    # 100 × 70 mm on A4: 3 upright, 4 turned; "auto" turns them.
+    assert (first.rotated, first.labels_per_sheet) == (
+        (False, 3) if rotate == "never" else (True, 4)
+    )
+    expected = first.output.read_bytes()
 
     monkeypatch.setattr(run_module, "CHECKPOINT_INTERVAL_S", 0.0)
     (tmp_path / "b").mkdir()
@@ -429,8 +438,16 @@ def test_batch_command_reports_the_run_and_its_preflight(tmp_path: Path) -> None
         "-o", str(tmp_path / "run.pdf"),
     )  # fmt: skip
     assert completed.returncode == 0, completed.stderr
-    assert "9 labels on 3 sheets of 3" in completed.stdout
+    # 100 × 70 mm on A4 (10 mm margins): 1 × 3 upright, 2 × 2 turned, so the labels are turned.
+    assert "9 labels on 3 sheets of 4 turned 90°" in completed.stdout
     assert "Preflight: PASSED" in completed.stdout
+    upright = run_batch_command(
+        str(spec_path), "--sheet", "A4", "--serials", str(tmp_path / "serials.csv"),
+        "--rotate", "never", "-o", str(tmp_path / "upright.pdf"),
+    )  # fmt: skip
+    assert upright.returncode == 0, upright.stderr
+    assert "9 labels on 3 sheets of 3," in upright.stdout
+    assert "Preflight: PASSED" in upright.stdout
 
 
 def test_batch_command_names_a_bad_serial_and_its_line(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -583,12 +584,29 @@ def test_press_sheet_geometry_holds(
         imposition, (margin_mm, margin_mm, width - 2 * margin_mm, height - 2 * margin_mm)
     )
     assert bool(imposition.marks) == crop_marks
-    # Computed counts are the most that fit: one more column (or row) is refused.
+    # A turned grid holds the label's height across and its width down, in every slot.
+    across, down = (height_mm, width_mm) if imposition.rotated else (width_mm, height_mm)
+    assert all(slot.rotated == imposition.rotated for slot in imposition.slots)
+    assert all(
+        (slot.trim_width_mm, slot.trim_height_mm) == (across, down) for slot in imposition.slots
+    )
+    # "auto" never fits fewer labels than the label standing as it is.
+    upright = dataclasses.replace(options, rotate="never")
+    try:
+        assert (
+            imposition.labels_per_sheet
+            >= impose(width_mm, height_mm, bleed_mm, upright).labels_per_sheet
+        )
+    except SheetError:
+        assert imposition.rotated
+    # Computed counts are the most that fit in the chosen orientation: one more column (or row)
+    # is refused.
+    kept = "always" if imposition.rotated else "never"
     for more in (
         ImpositionOptions(sheet=sheet, gutter_mm=gutter_mm, margin_mm=margin_mm,
-                          crop_marks=crop_marks, columns=imposition.columns + 1),
+                          crop_marks=crop_marks, columns=imposition.columns + 1, rotate=kept),
         ImpositionOptions(sheet=sheet, gutter_mm=gutter_mm, margin_mm=margin_mm,
-                          crop_marks=crop_marks, rows=imposition.rows + 1),
+                          crop_marks=crop_marks, rows=imposition.rows + 1, rotate=kept),
     ):  # fmt: skip
         with pytest.raises(SheetError):
             impose(width_mm, height_mm, bleed_mm, more)

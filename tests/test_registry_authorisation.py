@@ -44,7 +44,7 @@ def _new_certificate(registry: Registry, seed: Seed, principal: Principal | None
 
 
 def _renew(registry: Registry, seed: Seed, principal: Principal | None) -> Any:
-    renewal = RenewalInput(decision_no="7/QĐ", issued_on=dt.date(2026, 12, 1))
+    renewal = RenewalInput(decision_no="7/QĐ", issued_on=dt.date(2026, 11, 20))
     return registry.renew_certificate(principal, seed.certificate_no, renewal)
 
 

@@ -275,7 +275,13 @@ def test_network_hashes_depend_on_the_salt(
 def test_history_records_every_change_in_order(registry: Registry, seed: Seed) -> None:
     registry.suspend_certificate(seed.issuer, seed.certificate_no, reason="inspection")
     registry.reinstate_certificate(seed.issuer, seed.certificate_no)
-    renewal = RenewalInput(decision_no="5/QĐ", issued_on=dt.date(2027, 12, 1), stars=5)
+    # Five stars are the ministry's to give, and a decision is not dated after today.
+    renewal = RenewalInput(
+        decision_no="5/QĐ",
+        issued_on=dt.date(2026, 11, 20),
+        stars=5,
+        issued_by="Bộ Nông nghiệp và Môi trường",
+    )
     registry.renew_certificate(seed.issuer, seed.certificate_no, renewal)
     registry.revoke_certificate(seed.issuer, seed.certificate_no)
     registry.revoke_certificate(seed.issuer, seed.certificate_no)  # no change, no event

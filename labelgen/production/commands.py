@@ -46,6 +46,12 @@ def add_batch_commands(commands: Any) -> None:
     batch.add_argument(
         "--start", type=_positive_int, default=1, metavar="N", help="first free label of sheet 1"
     )
+    batch.add_argument(
+        "--rotate",
+        choices=("auto", "never", "always"),
+        default="auto",
+        help="turn the labels 90° on the sheet: when that fits more (auto, default), never, always",
+    )
     batch.add_argument("--no-marks", action="store_true", help="leave out the crop marks")
     batch.add_argument("--offset", metavar="X,Y", help="printer calibration shift in mm")
     batch.add_argument("--scale", metavar="SX[,SY]", help="printer calibration scale, e.g. 0.998")
@@ -117,7 +123,8 @@ def _batch(arguments: argparse.Namespace) -> int:
         resumed = f"{result.labels_drawn:,} drawn now, "
     print(
         f"{result.output} ({result.labels:,} labels on {result.sheets:,} sheets of "
-        f"{result.labels_per_sheet}, {result.size_bytes:,} bytes, {resumed}"
+        f"{result.labels_per_sheet}{' turned 90°' if result.rotated else ''}, "
+        f"{result.size_bytes:,} bytes, {resumed}"
         f"{result.elapsed_s:.1f} s, {rate:,.0f} labels/s)"
     )
     print(f"{result.manifest} (serials and QR contents, in print order)")
@@ -137,6 +144,7 @@ def _imposition_options(arguments: argparse.Namespace) -> Any:
         "rows": arguments.rows,
         "start_position": arguments.start,
         "crop_marks": not arguments.no_marks,
+        "rotate": arguments.rotate,
         "calibration": Calibration(offset_x_mm, offset_y_mm, scale_x, scale_y),
     }
     if arguments.gutter is not None:
@@ -207,7 +215,7 @@ def _sheets(arguments: argparse.Namespace) -> int:
     from labelgen.production.imposition import list_sheets
 
     sheets = list_sheets()
-    print("press sheets (or WIDTHxHEIGHTmm):")
+    print("press sheets (or WIDTHxHEIGHTmm; labels turned 90° when that fits more, see --rotate):")
     for sheet in sheets:
         if sheet.preset is None:
             print(f"  {sheet.name:<18} {sheet.width_mm:g} × {sheet.height_mm:g} mm")

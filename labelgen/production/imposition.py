@@ -20,12 +20,19 @@ so the sheet the shop loads is the sheet the PDF describes.
   the gutters, where it would print on the neighbours' bleed (or need a gutter of 2 × (bleed + 8)
   mm and still add nothing).
 - The slug line (6 pt run information) lies under the bottom marks, across the printable width.
+- Rotation (`rotate`): "auto" lays the grid out both ways and turns the labels 90° anticlockwise
+  (the label's top to the sheet's left, text reading upwards) only when that fits strictly more
+  labels; "never" and "always" force an orientation. A turned slot's trim and bleeds are given in
+  the sheet's orientation (`trim_width_mm` is then the label's height), so marks, bleed clips and
+  die lines follow the turned trims.
 
 Pre-cut label sheets (presets from assets/label-sheets.yaml) keep their own grid and ignore
-`margin_mm`. The label must be the preset's size ± 0.5 mm; it is centred on each pre-cut label and
-must not cross the midline of a gap. Bleed on each side is clipped to half the gap to the neighbour,
-or to the sheet edge. There are no crop marks (the sheet is cut already); the slug line goes in
-the free band under (or else over) the grid, or is left out (width 0) when there is none.
+`margin_mm`. The label must be the preset's size ± 0.5 mm, as it is or (unless `rotate` is
+"never") turned when only its turned size matches the pre-cut labels ("always" insists on it).
+It is centred on each pre-cut label and must not cross the midline of a gap. Bleed on each side
+is clipped to half the gap to the neighbour, or to the sheet edge. There are no crop marks (the
+sheet is cut already); the slug line goes in the free band under (or else over) the grid, or is
+left out (width 0) when there is none.
 
 `start_position` (1-based, row by row) leaves the slots before it empty on the first sheet only,
 to finish a partly used label sheet. The calibration cancels a measured printer error: the sheet's
@@ -37,7 +44,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -68,6 +75,9 @@ CALIBRATION_SCALE_MIN = 0.9
 CALIBRATION_SCALE_MAX = 1.1
 CALIBRATION_OFFSET_MAX_MM = 20.0
 PRESETS_FILE_NAME = "label-sheets.yaml"
+ROTATE_CHOICES = ("auto", "never", "always")
+
+Rotate = Literal["auto", "never", "always"]
 
 # Sums of decimal millimetres are not exact in binary: comparisons allow a nanometre.
 _TOLERANCE_MM = 1e-6
@@ -145,6 +155,7 @@ class ImpositionOptions:
     start_position: int = 1  # 1-based slot on the first sheet, row by row
     crop_marks: bool = True
     calibration: Calibration = field(default_factory=Calibration)
+    rotate: Rotate = "auto"  # turn the labels 90° when that fits more ("auto"), or force it
 
 
 @dataclass(frozen=True)
@@ -163,6 +174,7 @@ class Slot:
     bleed_top_mm: float
     bleed_right_mm: float
     bleed_bottom_mm: float
+    rotated: bool = False  # the label turned 90° anticlockwise; trim and bleeds are the sheet's
 
     @property
     def bleed_box_mm(self) -> tuple[float, float, float, float]:
@@ -215,6 +227,7 @@ class Imposition:
     calibration: Calibration
     preset: LabelSheetPreset | None
     slug_font_size_pt: float = SLUG_FONT_SIZE_PT
+    rotated: bool = False  # every slot holds the label turned 90° anticlockwise
 
     @property
     def labels_per_sheet(self) -> int:
@@ -469,11 +482,11 @@ def impose(
     bleed_mm = float(bleed_mm)
     sheet, preset = resolve_sheet(options.sheet)
     if preset is None:
-        imposition = _impose_on_press_sheet(
+        imposition = _impose_on_press_sheet_turned_or_not(
             sheet, label_width_mm, label_height_mm, bleed_mm, options
         )
     else:
-        imposition = _impose_on_preset(
+        imposition = _impose_on_preset_turned_or_not(
             sheet, preset, label_width_mm, label_height_mm, bleed_mm, options
         )
     if options.start_position > imposition.labels_per_sheet:
@@ -504,6 +517,8 @@ def _check_options(options: ImpositionOptions) -> None:
         raise SheetError(f"margin_mm: must be 0 mm or more, not {options.margin_mm}")
     if options.start_position < 1:
         raise SheetError(f"start_position: must be 1 or more, not {options.start_position}")
+    if options.rotate not in ROTATE_CHOICES:
+        raise SheetError(f"rotate: must be auto, never or always, not {options.rotate!r}")
     _check_calibration(options.calibration)
 
 
@@ -520,6 +535,55 @@ def _check_calibration(calibration: Calibration) -> None:
             raise SheetError(
                 f"calibration.{name}: {offset_mm:g} mm is outside ±{CALIBRATION_OFFSET_MAX_MM:g} mm"
             )
+
+
+def _impose_on_press_sheet_turned_or_not(
+    sheet: Sheet,
+    label_width_mm: float,
+    label_height_mm: float,
+    bleed_mm: float,
+    options: ImpositionOptions,
+) -> Imposition:
+    """The grid as the label stands or turned, whichever `options.rotate` asks for ("auto": the
+    one that fits more labels, upright on a tie)."""
+    if options.rotate == "never":
+        return _impose_on_press_sheet(sheet, label_width_mm, label_height_mm, bleed_mm, options)
+    if options.rotate == "always":
+        return _turned(
+            _impose_on_press_sheet(sheet, label_height_mm, label_width_mm, bleed_mm, options)
+        )
+    try:
+        upright = _impose_on_press_sheet(sheet, label_width_mm, label_height_mm, bleed_mm, options)
+    except SheetError:
+        # Upright may not fit at all (or not the columns/rows asked for) where turned does.
+        try:
+            return _turned(
+                _impose_on_press_sheet(sheet, label_height_mm, label_width_mm, bleed_mm, options)
+            )
+        except SheetError:
+            pass
+        raise
+    if label_width_mm == label_height_mm:
+        return upright
+    try:
+        turned = _turned(
+            _impose_on_press_sheet(sheet, label_height_mm, label_width_mm, bleed_mm, options)
+        )
+    except SheetError:
+        return upright
+    return turned if turned.labels_per_sheet > upright.labels_per_sheet else upright
+
+
+def _turned(imposition: Imposition) -> Imposition:
+    """A grid laid out for the turned label's size, marked as holding the label turned: the
+    imposition keeps the label's own size, its slots the turned trims."""
+    return replace(
+        imposition,
+        label_width_mm=imposition.label_height_mm,
+        label_height_mm=imposition.label_width_mm,
+        slots=tuple(replace(slot, rotated=True) for slot in imposition.slots),
+        rotated=True,
+    )
 
 
 def _impose_on_press_sheet(
@@ -713,6 +777,38 @@ def _distinct(values: list[float]) -> list[float]:
     return kept
 
 
+def _impose_on_preset_turned_or_not(
+    sheet: Sheet,
+    preset: LabelSheetPreset,
+    label_width_mm: float,
+    label_height_mm: float,
+    bleed_mm: float,
+    options: ImpositionOptions,
+) -> Imposition:
+    """The preset's fixed grid, the label turned only when the pre-cut labels are its turned
+    size ("always": must be; "never": must not be)."""
+    turn = options.rotate == "always" or (
+        options.rotate == "auto"
+        and not _matches_preset(preset, label_width_mm, label_height_mm)
+        and _matches_preset(preset, label_height_mm, label_width_mm)
+    )
+    if not turn:
+        return _impose_on_preset(sheet, preset, label_width_mm, label_height_mm, bleed_mm, options)
+    return _turned(
+        _impose_on_preset(sheet, preset, label_height_mm, label_width_mm, bleed_mm, options)
+    )
+
+
+def _matches_preset(
+    preset: LabelSheetPreset, label_width_mm: float, label_height_mm: float
+) -> bool:
+    tolerance_mm = PRESET_SIZE_TOLERANCE_MM + _TOLERANCE_MM
+    return (
+        abs(label_width_mm - preset.label_width_mm) <= tolerance_mm
+        and abs(label_height_mm - preset.label_height_mm) <= tolerance_mm
+    )
+
+
 def _impose_on_preset(
     sheet: Sheet,
     preset: LabelSheetPreset,
@@ -766,11 +862,7 @@ def _check_preset_options(preset: LabelSheetPreset, options: ImpositionOptions) 
 def _check_label_matches_preset(
     preset: LabelSheetPreset, label_width_mm: float, label_height_mm: float
 ) -> None:
-    tolerance_mm = PRESET_SIZE_TOLERANCE_MM + _TOLERANCE_MM
-    if (
-        abs(label_width_mm - preset.label_width_mm) > tolerance_mm
-        or abs(label_height_mm - preset.label_height_mm) > tolerance_mm
-    ):
+    if not _matches_preset(preset, label_width_mm, label_height_mm):
         raise SheetError(
             f"sheet: the label is {_mm(label_width_mm)}×{_mm(label_height_mm)} mm but the "
             f"pre-cut labels of {preset.name} are "

@@ -135,6 +135,7 @@ class RunResult:
     size_bytes: int
     preflight: PreflightReport
     phases_s: dict[str, float]  # setup, artwork, sheets, preflight
+    rotated: bool = False  # the labels stand turned 90° on the sheets
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,7 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         size_bytes=paths.output.stat().st_size,
         preflight=report,
         phases_s=phases.seconds,
+        rotated=imposition.rotated,
     )
 
 

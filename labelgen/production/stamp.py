@@ -3,6 +3,8 @@
 Every label on the sheet is the run's one artwork form XObject, clipped to the label's bleed;
 on top of it each unit gets its own QR code as filled rectangles and its serial as glyph
 outlines, exactly where a single-label render puts them (`labelgen.layout.place_unit_code`).
+A slot that holds the label turned draws all of it (artwork, code, serial, die line) under one
+90° anticlockwise matrix, so the code turns with its label and stays where a single label has it.
 Then come the die lines in the `CutContour` separation, the crop marks in the registration
 colour (the four process plates, never the die line's) and the slug line, all inside the printer calibration matrix.
 """
@@ -106,10 +108,11 @@ class SheetPlan:
 class SlotDrawing:
     """A slot's part of every sheet that does not change from unit to unit."""
 
-    trim_left_pt: float
-    trim_top_pt: float
+    trim_left_pt: float  # where the unit's code is drawn from: the label's own top-left corner,
+    trim_top_pt: float  # 0, 0 in a turned slot (its matrix is opened by `artwork`)
     artwork: str  # clipped to the slot's bleed; leaves the clip open for the unit's code
     die_line: str
+    label_end: str = "Q"  # closes what `artwork` left open
 
 
 def sheet_operators(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[str, frozenset[int]]:
@@ -132,6 +135,8 @@ def sheet_operators(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[str,
 
 
 def _slot_drawing(plan: SheetPlan, slot: Slot, sheet_height_pt: float) -> SlotDrawing:
+    if slot.rotated:
+        return _turned_slot_drawing(plan, slot, sheet_height_pt)
     label = plan.label
     trim_left_pt = slot.trim_x_mm * PT_PER_MM
     trim_top_pt = sheet_height_pt - slot.trim_y_mm * PT_PER_MM
@@ -149,6 +154,38 @@ def _slot_drawing(plan: SheetPlan, slot: Slot, sheet_height_pt: float) -> SlotDr
     return SlotDrawing(
         trim_left_pt, trim_top_pt, artwork, _die_line_operators(plan, trim_left_pt, trim_top_pt)
     )
+
+
+def _turned_slot_drawing(plan: SheetPlan, slot: Slot, sheet_height_pt: float) -> SlotDrawing:
+    """A slot holding the label turned 90° anticlockwise: the clip is the slot's bleed box on the
+    sheet, and inside it the label is drawn in its own frame (top-left trim corner at 0, 0)."""
+    label = plan.label
+    clip_x_mm, clip_y_mm, clip_width_mm, clip_height_mm = slot.bleed_box_mm
+    clip_bottom_pt = sheet_height_pt - (clip_y_mm + clip_height_mm) * PT_PER_MM
+    matrix = _turned_matrix(slot, sheet_height_pt)
+    artwork_left = -label.bleed_mm * PT_PER_MM
+    artwork_bottom = -(label.height_mm + label.bleed_mm) * PT_PER_MM
+    artwork = (
+        f"q {clip_x_mm * PT_PER_MM:.3f} {clip_bottom_pt:.3f} {clip_width_mm * PT_PER_MM:.3f} "
+        f"{clip_height_mm * PT_PER_MM:.3f} re W n\n"
+        f"q {matrix} cm\n"
+        f"q 1 0 0 1 {artwork_left:.3f} {artwork_bottom:.3f} cm /{ARTWORK_NAME} Do Q"
+    )
+    die_line = (
+        f"q /{OVERPRINT_STATE_NAME} gs {matrix} cm "
+        f"/{CUT_COLOUR_SPACE_NAME} CS 1 SCN {HAIRLINE_PT} w "
+        f"{plan.label.die_line_operators} S Q"
+    )
+    return SlotDrawing(0.0, 0.0, artwork, die_line, label_end="Q\nQ")
+
+
+def _turned_matrix(slot: Slot, sheet_height_pt: float) -> str:
+    """The `cm` operands taking the label's frame (trim top-left at 0, 0, y up) into a turned
+    slot: the label's x axis runs up the sheet, its y axis to the sheet's left, so its top-left
+    corner lands on the slot's bottom-left trim corner."""
+    left_pt = slot.trim_x_mm * PT_PER_MM
+    bottom_pt = sheet_height_pt - (slot.trim_y_mm + slot.trim_height_mm) * PT_PER_MM
+    return f"0 1 -1 0 {left_pt:.3f} {bottom_pt:.3f}"
 
 
 def _label_operators(plan: SheetPlan, slot: SlotDrawing, unit: Unit) -> tuple[str, frozenset[int]]:
@@ -169,7 +206,7 @@ def _label_operators(plan: SheetPlan, slot: SlotDrawing, unit: Unit) -> tuple[st
         )
         parts.append(text.operators)
         glyph_ids = text.glyph_ids
-    parts.append("Q")
+    parts.append(slot.label_end)
     return "\n".join(parts), glyph_ids
 
 

@@ -78,6 +78,7 @@ from labelgen.registry.records import (
     history_entry,
     product_record,
 )
+from labelgen.registry.rules import require_rules_met, stored_certification
 from labelgen.registry.serials import new_serial
 from labelgen.registry.settings import RegistrySettings
 from labelgen.registry.signing import PublicKeyEntry, Signer, SigningKeyInfo
@@ -200,6 +201,8 @@ class Registry:
         _require_role(principal, "issuer", "register certificates")
         assert principal is not None
         _require_certified_stars(request.stars, "stars")
+        # The rules `check` applies to a label: a certificate they refuse is not recorded.
+        require_rules_met(request, self._today())
         now = self.now()
         with self._transaction() as session:
             if session.scalar(
@@ -275,6 +278,8 @@ class Registry:
                 certificate.stars = renewal.stars
             if renewal.issued_by is not None:
                 certificate.issued_by = renewal.issued_by
+            # Raised inside the transaction: the change is rolled back.
+            require_rules_met(stored_certification(certificate), self._today())
 
         return self._change_certificate(principal, certificate_no, "renewed", renew, reason)
 

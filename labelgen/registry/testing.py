@@ -97,7 +97,8 @@ SEED_OTHER_CERTIFICATE = {
     "certificate_no": "OCOP-HN-2025-0042",
     "decision_no": "88/QĐ-UBND",
     "issued_by": "UBND thành phố Hà Nội",
-    "issued_on": "2025-03-10",
+    # After 5 July 2025 a province recognises 3 stars again (before, a district did).
+    "issued_on": "2025-07-10",
     "producer": SEED_OTHER_PRODUCER,
     "product": SEED_OTHER_PRODUCT,
 }

@@ -14,7 +14,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from labelgen.service import pages
-from labelgen.service.headers import SecurityHeadersMiddleware
+from labelgen.service.drain import Drain, DrainMiddleware, install_sigterm_drain
+from labelgen.service.headers import PublicLocationMiddleware, SecurityHeadersMiddleware
 from labelgen.service.limits import BodySizeLimitMiddleware
 from labelgen.service.openapi import build_openapi
 from labelgen.service.pool import RenderPool
@@ -57,6 +58,9 @@ COMPRESSED_ALREADY = (
     "video/*",
 )
 
+# Beyond a render's time limit, what a request in flight may take to finish on SIGTERM.
+DRAIN_MARGIN_S = 5.0
+
 DESCRIPTION = """\
 Render compliant OCOP packaging labels (SVG, PNG, print PDF) and check them against the
 labelling rules; keep the registry of OCOP certificates, products, batches and serials
@@ -81,6 +85,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        restore_sigterm = install_sigterm_drain(drain, settings.render_timeout_s + DRAIN_MARGIN_S)
         opened, owned = await run_in_threadpool(open_registry, settings, registry)
         verifier = Verifier(opened)
         verifier.start()
@@ -92,6 +97,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
             await run_in_threadpool(pool.start)
             yield
         finally:
+            restore_sigterm()
             # Called after the server has stopped taking requests (on SIGTERM, uvicorn first
             # lets the requests in progress finish): the pool then lets its renders finish too.
             await run_in_threadpool(pool.close)
@@ -119,6 +125,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         },
     )
     app.state.settings = settings
+    drain = Drain()
+    app.state.drain = drain
     # Until the lifespan starts one, a pool that is not started: renders are answered 503.
     app.state.pool = RenderPool(settings)
     app.state.registry = None
@@ -136,7 +144,10 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         exclude_content_types=COMPRESSED_ALREADY,
     )
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # On SIGTERM new requests are answered 503 here, while those in flight finish.
+    app.add_middleware(DrainMiddleware, drain=drain)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(PublicLocationMiddleware, origin=settings.public_origin())
     if settings.trusted_proxies:
         # First of all, so that everything after it (a scan's network hash above all) sees the
         # client the proxy reports; from any other peer, the headers are ignored.

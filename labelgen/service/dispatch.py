@@ -79,14 +79,14 @@ def is_json_media_type(content_type: str) -> bool:
 
 
 async def run_job(pool: RenderPool, job: Job) -> Outcome:
-    """The job's outcome when it made a file or a report; the matching error otherwise."""
+    """The job's outcome when it made a file, a report or a spec; the matching error otherwise."""
     outcome = await pool.run(job)
     raise_for_outcome(outcome)
     return outcome
 
 
 def raise_for_outcome(outcome: Outcome) -> None:
-    if outcome.kind in ("file", "report"):
+    if outcome.kind in ("file", "report", "spec"):
         return
     if outcome.kind == "invalid-spec":
         raise SpecError(list(outcome.problems))

@@ -1,6 +1,8 @@
-"""Security headers: an ASGI app → the same app with nosniff, referrer policy and a CSP on every answer."""
+"""Response headers: an ASGI app → the same app with security headers, and redirects under the public origin."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,3 +51,38 @@ def add_security_headers(headers: MutableHeaders) -> None:
     content_type = headers.get("content-type", "")
     is_html = content_type.startswith("text/html")
     headers.setdefault("Content-Security-Policy", HTML_CSP if is_html else DATA_CSP)
+
+
+class PublicLocationMiddleware:
+    """Point every redirect (a trailing slash's above all) at the configured public origin.
+
+    Starlette builds a redirect's absolute `Location` from the request's Host header, which any
+    client may forge: a link to another site answered from this one. Only the path and query of
+    the location are kept; scheme and host are the configured base URL's.
+    """
+
+    def __init__(self, app: ASGIApp, origin: str) -> None:
+        self.app = app
+        self.origin = origin
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_location(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                location = headers.get("location")
+                # A relative location (a created resource's) names no host: left as it is.
+                if location is not None and urlsplit(location).netloc:
+                    headers["location"] = public_location(location, self.origin)
+            await send(message)
+
+        await self.app(scope, receive, send_with_location)
+
+
+def public_location(location: str, origin: str) -> str:
+    """The absolute `location` with its scheme and host replaced by `origin`'s."""
+    parts = urlsplit(location)
+    return origin + parts._replace(scheme="", netloc="").geturl()

@@ -18,6 +18,7 @@ from labelgen.errors import (
     Problem,
     SpecError,
 )
+from labelgen.layout import code_panel_size
 from labelgen.pipeline import MEDIA_TYPES, check_spec, panel_file_name, render, render_panels
 from labelgen.service.limits import MAX_JSON_DEPTH, json_too_deep
 from labelgen.service.protocol import Job, Outcome
@@ -33,8 +34,12 @@ def run_job(job: Job) -> Outcome:
     """Decode, parse and check or render; every failure becomes an Outcome, never an exception."""
     try:
         spec = parse_service_spec(decode_body(job.body))
+        if job.kind == "parse":
+            return Outcome("spec", spec=spec)
         if job.kind == "check":
             report = check_spec(spec, as_of=job.as_of, base_url=job.base_url)
+            if job.with_spec:
+                return Outcome("report", report=report, spec=spec, code_panel=code_panel_size(spec))
             return Outcome("report", report=report)
         return _render_file(spec, job)
     except MalformedBodyError as error:

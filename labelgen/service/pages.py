@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import math
 import re
 import unicodedata
@@ -22,10 +23,13 @@ import jinja2
 import yaml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from starlette.concurrency import run_in_threadpool
 
 from labelgen.compliance.catalogue import FINISHING_PHRASES, ORIGIN_PHRASES
 from labelgen.errors import Problem, SpecError, TemplateError
+from labelgen.fonts import font_face, label_families
 from labelgen.production.imposition import list_sheets
 from labelgen.resources import bundled_dir
 from labelgen.service.headers import HTML_CSP
@@ -133,6 +137,7 @@ def designer_page(lang: str = "vi") -> HTMLResponse:
             logo_max_bytes=LOGO_MAX_BYTES,
             sheets=_sheet_choices(language),
             default_sheet=DEFAULT_SHEET,
+            fonts=_font_choices(),
         )
     )
     return HTMLResponse(
@@ -154,6 +159,17 @@ async def static_file(name: str) -> Response:
     Served from memory: the files are few and small, and the verification page's style sheet
     is fetched by every phone that scans a code, so it must not cost a trip to a thread.
     """
+    sample = _font_samples().get(name)
+    if sample is not None:
+        return Response(
+            sample[0],
+            media_type=_STATIC_MEDIA_TYPES[".woff2"],
+            headers={
+                "Cache-Control": _STATIC_CACHE,
+                "X-Content-Type-Options": "nosniff",
+                "ETag": sample[1],
+            },
+        )
     path = _static_files().get(name)
     if path is None:
         # Answered as every other error of the service is (problem+json, 404).
@@ -174,6 +190,41 @@ async def static_file(name: str) -> Response:
 def _static_content(path: Path) -> tuple[bytes, str]:
     data = path.read_bytes()
     return data, f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+
+
+def _font_choices() -> list[dict[str, str]]:
+    """The label families a producer picks from, default first, each with its sample's key."""
+    return [{"family": family, "key": _font_key(family)} for family in label_families()]
+
+
+def _font_key(family: str) -> str:
+    """The family as the style sheet names its sample: Noto Serif Display → noto-serif-display."""
+    return re.sub(r"[^a-z0-9]+", "-", family.lower()).strip("-")
+
+
+@cache
+def _font_samples() -> dict[str, tuple[bytes, str]]:
+    """A web font per label family holding only the letters of its sample line, by static name.
+
+    The designer shows each family's sample in that family: a few kilobytes each, where the
+    whole regular face would cost a phone some 70 kB per family it may never choose.
+    """
+    text = "".join(ui_strings(language)["fields"]["font_sample"] for language in LANGUAGES)
+    samples: dict[str, tuple[bytes, str]] = {}
+    for family in label_families():
+        options = subset.Options()
+        options.layout_features = ["*"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=text)
+        with TTFont(str(font_face(family).path)) as font:
+            subsetter.subset(font)
+            font.flavor = "woff2"
+            output = io.BytesIO()
+            font.save(output)
+        data = output.getvalue()
+        etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
+        samples[f"fonts/sample-{_font_key(family)}.woff2"] = (data, etag)
+    return samples
 
 
 @router.post("/designer/parse", include_in_schema=False)
@@ -308,6 +359,9 @@ def _template_info(language: str) -> dict[str, dict[str, Any]]:
             "side_of": manifest.side_of,
             "width_mm": manifest.width_mm,
             "height_mm": manifest.height_mm,
+            # A round label's preview is cut to its circle inside the drawing's bleed.
+            "shape": manifest.shape.kind,
+            "bleed_mm": manifest.bleed_mm,
             # What each text slot prints, so that a layout finding on a slot holding one item
             # (the brand, the product name) is shown under that item's field.
             "slots": {name: list(slot.content) for name, slot in manifest.text_slots.items()},

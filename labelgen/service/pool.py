@@ -137,6 +137,11 @@ class RenderPool:
         stats.idle = self._idle.qsize()
         return stats
 
+    def worker_process_ids(self) -> list[int]:
+        """The process ids of the live workers, for diagnostics."""
+        with self._lock:
+            return sorted(worker.process.pid for worker in self._workers if worker.process.pid)
+
     def close(self) -> None:
         """Let the renders in progress (and those already queued) finish, then stop every worker."""
         with self._lock:
@@ -166,11 +171,11 @@ class RenderPool:
     def _dispatch(self, job: Job) -> Outcome:
         """Runs in a dispatcher thread: wait for a worker, hand it the job, wait for the answer."""
         try:
-            worker = self._acquire()
+            worker = self._acquire_for(job)
             with self._lock:
                 self._running += 1
             try:
-                return self._run_on(worker, job)
+                return self._await_outcome(worker)
             finally:
                 with self._lock:
                     self._running -= 1
@@ -187,11 +192,26 @@ class RenderPool:
         except queue.Empty:
             raise ServiceUnavailableError("no render worker became free in time") from None
 
-    def _run_on(self, worker: _Worker, job: Job) -> Outcome:
+    def _acquire_for(self, job: Job) -> _Worker:
+        """An idle worker that has taken `job`. One found dead (killed while idle, by the OOM
+        killer say) had not started it: it is replaced, and the job goes to the next worker
+        instead of failing the request."""
+        while True:
+            worker = self._acquire()
+            if worker.process.is_alive():
+                try:
+                    worker.connection.send(job)
+                except OSError:
+                    pass  # the pipe's other end is gone: the job was not taken
+                else:
+                    return worker
+            logger.error("a render worker died while idle; it has been replaced")
+            self._replace(worker, kill=True, counter="failed")
+
+    def _await_outcome(self, worker: _Worker) -> Outcome:
         limit_s = self.render_timeout_s
         started = time.perf_counter()
         try:
-            worker.connection.send(job)
             if not worker.connection.poll(limit_s):
                 self._replace(worker, kill=True, counter="timed_out")
                 raise RenderTimeoutError(limit_s)
@@ -248,7 +268,12 @@ class RenderPool:
         parent_end, child_end = self._context.Pipe(duplex=True)
         process = self._context.Process(
             target=serve_jobs,
-            args=(child_end, self._settings.render_memory_mb, self._settings.max_logo_pixels),
+            args=(
+                child_end,
+                self._settings.render_memory_mb,
+                self._settings.max_logo_pixels,
+                self._settings.worker_max_rss_mb,
+            ),
             name="labelgen-render-worker",
             daemon=True,
         )

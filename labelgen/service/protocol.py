@@ -10,12 +10,15 @@ from labelgen.errors import Problem
 
 if TYPE_CHECKING:
     from labelgen.compliance import Report
+    from labelgen.layout import PanelSize
+    from labelgen.spec import LabelSpec
 
 OutputFormat = Literal["svg", "png", "pdf"]
-JobKind = Literal["render", "check"]
+JobKind = Literal["render", "check", "parse"]
 OutcomeKind = Literal[
     "file",
     "report",
+    "spec",
     "invalid-spec",
     "not-compliant",
     "malformed-body",
@@ -46,6 +49,8 @@ class Job:
     qr_url: str | None = None
     panel: str | None = None  # one panel of a label set, for an SVG or PNG
     cmyk: bool = False  # a PDF in press CMYK, PDF/X-4
+    # A check that also answers the parsed spec and its code panel's size (a print run's).
+    with_spec: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,5 +64,9 @@ class Outcome:
     report: Report | None = None
     problems: tuple[Problem, ...] = ()
     detail: str = ""
+    # The spec as the worker parsed it (a logo already sanitised), for the registry's checks and
+    # signing in the service's process, which must not parse a producer's spec itself.
+    spec: LabelSpec | None = None
+    code_panel: PanelSize | None = None  # of `spec`, for a print run's imposition
     # A worker that ran out of memory may be left in a bad state: the pool replaces it.
     retire_worker: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, StringConstraints, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -74,6 +75,12 @@ class Settings(BaseSettings):
     worker_max_tasks: int = Field(
         default=1000, ge=1, description="renders a worker serves before it is replaced"
     )
+    worker_max_rss_mb: int = Field(
+        default=768,
+        ge=64,
+        description="a worker whose resident memory is above this after a render is replaced "
+        "(hostile inputs can leave a worker holding memory it no longer uses)",
+    )
     worker_start_timeout_s: float = Field(default=90.0, gt=0)
     database_url: str | None = Field(
         default=None,
@@ -134,6 +141,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an IP address or network") from None
             checked.append(str(network) if "/" in item else str(network.network_address))
         return tuple(checked)
+
+    def public_origin(self) -> str:
+        """`https://host[:port]` of the base URL: the one origin every absolute link is built on
+        (never the request's Host header, which a client chooses)."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def registry_settings(self) -> RegistrySettings:
         """The registry's settings: these values where given, else the LABELGEN_* defaults."""

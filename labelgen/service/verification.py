@@ -153,6 +153,11 @@ def _with_parameter(url: str, name: str, value: str) -> str:
     return parts._replace(query=query).geturl()
 
 
+def _path_and_query(url: str) -> str:
+    parts = urlsplit(url)
+    return parts._replace(scheme="", netloc="").geturl()
+
+
 def render_page(verification: Verification, language: str, url: str) -> str:
     """The consumer page of a verdict, in `language`.
 
@@ -170,7 +175,8 @@ def render_page(verification: Verification, language: str, url: str) -> str:
             other_lang=other,
             t=strings,
             status=verification.status,
-            switch_url=_with_parameter(code_url(url), "lang", other),
+            # Relative: the language switch stays on whatever origin served the page.
+            switch_url=_path_and_query(_with_parameter(code_url(url), "lang", other)),
             may_be_copy=verification.may_be_copy,
             label_mismatch=product is not None and not verification.label_matches_registry,
             product_name=product.name if product is not None else None,

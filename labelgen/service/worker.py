@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import resource
 import signal
+import sys
 from multiprocessing.connection import Connection
 
 # Importing the pipeline here means the fork server loads the renderers once and every worker
@@ -18,6 +20,8 @@ from labelgen.spec import parse_spec
 
 logger = logging.getLogger(__name__)
 
+MIB = 1024 * 1024
+
 _WARM_UP_SPEC = {
     "brand": {"name": "Sen Hồng"},
     "product": {"name": "Hạt sen sấy", "category": "food", "batch": "L1"},
@@ -25,11 +29,14 @@ _WARM_UP_SPEC = {
 }
 
 
-def serve_jobs(connection: Connection, memory_limit_mb: int, max_logo_pixels: int) -> None:
+def serve_jobs(
+    connection: Connection, memory_limit_mb: int, max_logo_pixels: int, max_rss_mb: int
+) -> None:
     """The worker's whole life: limit itself, warm up, say READY, then answer jobs until STOP.
 
     The parent ends a worker by sending STOP, by closing the pipe, or by killing it when a
-    render overruns its time limit.
+    render overruns its time limit. The worker retires itself (and the parent starts another)
+    when a job ran out of memory, or left it holding more than `max_rss_mb` resident.
     """
     # Ctrl-C and a SIGTERM sent to the whole process group are for the parent: it lets the
     # renders in progress finish, then stops its workers itself.
@@ -52,12 +59,27 @@ def serve_jobs(connection: Connection, memory_limit_mb: int, max_logo_pixels: in
         if not isinstance(message, Job):
             continue
         outcome = run_job(message)
+        if not outcome.retire_worker and resident_mb() > max_rss_mb:
+            # Freed memory is seldom returned to the system: a fresh process is.
+            outcome = dataclasses.replace(outcome, retire_worker=True)
         try:
             connection.send(outcome)
         except (BrokenPipeError, OSError):
             return
         if outcome.retire_worker:
             return
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * resource.getpagesize() / MIB
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        # Kibibytes on Linux, bytes on macOS.
+        return peak / (MIB if sys.platform == "darwin" else 1024)
 
 
 def limit_memory(limit_mb: int) -> None:

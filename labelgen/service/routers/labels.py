@@ -18,12 +18,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
+from labelgen.errors import RenderFailedError
 from labelgen.registry.apikeys import Principal
 from labelgen.service.dispatch import PoolDep, SettingsDep, read_spec_body, run_job
-from labelgen.service.jobs import decode_body, parse_service_spec
+from labelgen.service.jobs import decode_body
 from labelgen.service.openapi import problem_responses, spec_request_body
+from labelgen.service.pool import RenderPool
 from labelgen.service.problems import (
     BUSY,
     CANNOT_RENDER,
@@ -149,7 +150,7 @@ async def render_label(
     body = await read_spec_body(request)
     qr_url = None
     if not draft:
-        qr_url = await _registry_checks(request, settings, body, serial)
+        qr_url = await _registry_checks(request, pool, settings, body, serial)
     job = Job(
         kind="render",
         body=body,
@@ -171,7 +172,7 @@ async def render_label(
 
 
 async def _registry_checks(
-    request: Request, settings: Settings, body: bytes, serial: str | None
+    request: Request, pool: RenderPool, settings: Settings, body: bytes, serial: str | None
 ) -> str | None:
     """The signed QR URL of a serialised label asked for with an API key (None otherwise),
     after the certificate checks the service's settings ask for."""
@@ -182,7 +183,7 @@ async def _registry_checks(
         assert serial is not None
         access = await get_registry(request)
         principal = await get_principal(request, access)
-        return await _signed_url(access, principal, body, serial, settings.base_url)
+        return await _signed_url(access, pool, principal, body, serial, settings.base_url)
     if settings.require_registered_certificates:
         certification, gtin = _cited_certification(decode_body(body))
         if certification is not None:
@@ -192,12 +193,20 @@ async def _registry_checks(
 
 
 async def _signed_url(
-    access: RegistryAccess, principal: Principal, body: bytes, serial: str, base_url: str
+    access: RegistryAccess,
+    pool: RenderPool,
+    principal: Principal,
+    body: bytes,
+    serial: str,
+    base_url: str,
 ) -> str:
     require_role(principal, "producer", "render serialised labels")
-    # The whole spec is needed here (GTIN, batch, stars, its own base URL): parsed off the
-    # event loop, since a spec may carry a large logo.
-    spec = await run_in_threadpool(lambda: parse_service_spec(decode_body(body)))
+    # The whole spec is needed here (GTIN, batch, stars, its own base URL), but a spec is a
+    # stranger's input (a logo to rasterise above all): a worker parses it, within its limits.
+    outcome = await run_job(pool, Job(kind="parse", body=body, base_url=base_url))
+    spec = outcome.spec
+    if spec is None:
+        raise RenderFailedError("the worker answered no spec")
     url: str = await access.call(
         access.registry.signed_label_url, principal, spec, serial, base_url
     )

@@ -47,7 +47,7 @@ from labelgen.errors import (
     SigningKeyError,
     SpecError,
 )
-from labelgen.layout import code_panel_size
+from labelgen.layout import PanelSize
 from labelgen.production.imposition import (
     CALIBRATION_OFFSET_MAX_MM,
     CALIBRATION_SCALE_MAX,
@@ -61,7 +61,6 @@ from labelgen.production.serials import AllocateChunk, formula_problem, registry
 from labelgen.registry.apikeys import Principal
 from labelgen.registry.service import Registry
 from labelgen.service.dispatch import PoolDep, SettingsDep, run_job
-from labelgen.service.jobs import parse_service_spec
 from labelgen.service.models import ProblemDetails
 from labelgen.service.openapi import SPEC_SCHEMA_REF, problem_responses
 from labelgen.service.pool import RenderPool
@@ -331,8 +330,8 @@ async def start_run(
     order = parse_run_input(await read_json_object(request))
     # Refused now rather than after the costly checks below.
     runs.check_capacity()
-    spec = await _checked_spec(pool, settings, order.spec)
-    sheet, sheets_total = await run_in_threadpool(_imposition, spec, order)
+    spec, panel = await _checked_spec(pool, settings, order.spec)
+    sheet, sheets_total = await run_in_threadpool(_imposition, panel, order)
     base_url = spec.traceability.base_url or settings.base_url
     allocate = await _serial_source(access, principal, spec, order, settings, base_url)
     job = runs.submit(
@@ -445,28 +444,32 @@ def _serial_problems(order: RunInput) -> list[Problem]:
 
 async def _checked_spec(
     pool: RenderPool, settings: Settings, document: dict[str, Any]
-) -> LabelSpec:
-    """The spec, once a render worker has parsed and checked it as POST /api/v1/check does (a
-    hostile spec costs a worker, not the service); its problems name fields under `spec.`."""
+) -> tuple[LabelSpec, PanelSize]:
+    """The spec and its code panel's size, as a render worker parsed and checked it as POST
+    /api/v1/check does: a hostile spec (a logo to rasterise) costs a worker, never the service's
+    process, which parses nothing of it. Its problems name fields under `spec.`."""
     body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+    job = Job(kind="check", body=body, base_url=settings.base_url, with_spec=True)
     try:
-        outcome = await run_job(pool, Job(kind="check", body=body, base_url=settings.base_url))
+        outcome = await run_job(pool, job)
     except SpecError as error:
         raise SpecError([_within_spec(problem) for problem in error.problems]) from None
     if outcome.report is None:
         raise RenderFailedError("the check answered no report")
     if not outcome.report.compliant:
         raise NotCompliantError(outcome.report)
-    return await run_in_threadpool(parse_service_spec, document)
+    if outcome.spec is None or outcome.code_panel is None:
+        raise RenderFailedError("the check answered no spec")
+    return outcome.spec, outcome.code_panel
 
 
 def _within_spec(problem: Problem) -> Problem:
     return Problem(f"spec.{problem.field}" if problem.field else "spec", problem.reason)
 
 
-def _imposition(spec: LabelSpec, order: RunInput) -> tuple[ImpositionOptions, int]:
-    """The sheet options, checked against the label's size (as layout_label sizes it), and the
-    number of sheets the run takes."""
+def _imposition(panel: PanelSize, order: RunInput) -> tuple[ImpositionOptions, int]:
+    """The sheet options, checked against the size of the panel that holds the codes (as
+    layout_label sizes it), and the number of sheets the run takes."""
     calibration = order.calibration
     options = ImpositionOptions(
         sheet=order.sheet,
@@ -483,8 +486,6 @@ def _imposition(spec: LabelSpec, order: RunInput) -> tuple[ImpositionOptions, in
             calibration.scale_y,
         ),
     )
-    # A set's print run prints the panel that holds the units' codes.
-    panel = code_panel_size(spec)
     try:
         imposition = impose(panel.width_mm, panel.height_mm, panel.bleed_mm, options)
     except SheetError as error:

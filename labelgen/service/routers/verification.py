@@ -13,7 +13,6 @@ from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from starlette.datastructures import URL
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from labelgen.errors import CodeError, LabelgenError, NotFoundError
@@ -28,6 +27,7 @@ from labelgen.service.problems import (
     labelgen_error_response,
 )
 from labelgen.service.registry import RegistryAccess, RegistryDep
+from labelgen.service.settings import Settings
 from labelgen.service.verification import (
     LINKSET_MEDIA_TYPE,
     VERIFY_CSP,
@@ -102,7 +102,7 @@ async def public_keys(access: RegistryDep) -> JSONResponse:
 
 
 async def _answer(request: Request, access: RegistryDep) -> Response:
-    url = scanned_url(request.scope)
+    url = scanned_url(request.scope, _settings(request.scope).public_origin())
     query = request.query_params
     form = answer_form(request.headers.get("accept"), query.get("linkType"))
     language = page_language(query.get("lang"), request.headers.get("accept-language"))
@@ -137,13 +137,14 @@ async def answer_verdict(
     return HTMLResponse(html, headers=headers)
 
 
-def scanned_url(scope: Scope) -> str:
-    """The URL as the client sent it, still percent-encoded (as the QR code holds it), and
-    ASCII whatever it held, since it goes into a header."""
+def scanned_url(scope: Scope, origin: str) -> str:
+    """The URL the QR code holds: the configured public origin (never the Host header, which
+    the client chooses and the page, the `Link` header and the linkset would repeat), then the
+    path and query as the client sent them, still percent-encoded; ASCII whatever it held,
+    since it goes into a header."""
     path = scope.get("raw_path") or scope["path"].encode("utf-8")
     query = scope.get("query_string", b"")
-    origin = URL(scope=scope)
-    url = f"{origin.scheme}://{origin.netloc}{path.decode('latin-1')}"
+    url = f"{origin}{path.decode('latin-1')}"
     if query:
         url += "?" + query.decode("latin-1")
     return quote(url, safe=URL_SAFE_CHARS)
@@ -185,7 +186,7 @@ class VerdictFastPath:
         try:
             response = await answer_verdict(
                 access,
-                scanned_url(scope),
+                scanned_url(scope, _settings(scope).public_origin()),
                 form,
                 language,
                 client[0] if client else None,
@@ -204,6 +205,11 @@ class VerdictFastPath:
             return None
         access: RegistryAccess | None = getattr(scope["app"].state, "registry", None)
         return access
+
+
+def _settings(scope: Scope) -> Settings:
+    settings: Settings = scope["app"].state.settings
+    return settings
 
 
 def _linkset(url: str, language: str) -> JSONResponse:

@@ -31,6 +31,12 @@
   // The co-op's key, for this browser tab only (sessionStorage ends with the tab): a producer
   // signs in once per session, and the key never outlives it.
   const KEY_STORAGE = "labelgen.designer.key";
+  // The co-op's brand kit (name, colours, logo, typeface), kept in this browser for every
+  // product it makes; the same document is what "Tải tệp bộ nhận diện" downloads.
+  const KIT_KEY = "labelgen.designer.brandkit";
+  const KIT_FORMAT = "labelgen-brand-kit";
+  const KIT_MAX_FILE_BYTES = 4 * 1024 * 1024;
+  const COLOR_KEYS = ["primary", "accent", "text", "background"];
   const LOGO_TYPES = ["image/png", "image/jpeg", "image/webp", "image/svg+xml"];
 
   const form = document.getElementById("designer");
@@ -118,7 +124,18 @@
     runDownloads: document.getElementById("run-downloads"),
     runPdf: document.getElementById("run-pdf"),
     runSerials: document.getElementById("run-serials"),
+    brandName: document.getElementById("f-brand-name"),
+    kitState: document.getElementById("brand-kit-state"),
+    kitSave: document.getElementById("kit-save"),
+    kitApply: document.getElementById("kit-apply"),
+    kitExport: document.getElementById("kit-export"),
+    kitFile: document.getElementById("kit-file"),
+    kitMessage: document.getElementById("kit-message"),
   };
+  const fontInputs = Array.from(form.querySelectorAll("input[name='brand.font']"));
+  const DEFAULT_FONT = (fontInputs.find(function (input) {
+    return "defaultFont" in input.dataset;
+  }) || {}).value;
 
   // The spec last loaded from a file: fields the form does not show (size, font, …) are kept
   // from it, so opening and saving a file never loses anything.
@@ -515,6 +532,15 @@
       setPath(spec, "brand.logo", logoUri);
     } else {
       deletePath(spec, "brand.logo");
+    }
+
+    // The default typeface is what a spec without one gets: it is not written out. A file's
+    // typeface the page does not offer is kept as written, and the check says what is wrong.
+    const fileFont = getPath(baseDoc, "brand.font");
+    if (!fontInputs.some(function (input) { return input.checked; }) && fileFont !== undefined) {
+      setPath(spec, "brand.font", fileFont);
+    } else if (getPath(spec, "brand.font") === DEFAULT_FONT && fileFont === undefined) {
+      deletePath(spec, "brand.font");
     }
     return prune(spec);
   }
@@ -958,6 +984,12 @@
       figure.dataset.role = info.role || "single";
       // Side by side at one scale: each panel as wide as it is in millimetres.
       figure.style.setProperty("--grow", String(info.width_mm || 1));
+      if (info.shape === "circle" && info.width_mm) {
+        // The drawing is the label and its bleed; the cut is the circle of the label's width.
+        figure.dataset.shape = "circle";
+        const drawn = info.width_mm + 2 * (info.bleed_mm || 0);
+        figure.style.setProperty("--cut-radius", (50 * info.width_mm / drawn).toFixed(3) + "%");
+      }
       // Until its drawing comes, a panel is an outline of its shape and size.
       const frame = document.createElement("div");
       frame.className = "preview-frame";
@@ -2052,6 +2084,180 @@
     return false;
   }
 
+  // ---------------------------------------------------------------- the brand kit
+
+  // A kit as stored or as read from a file → its brand (name, colours, logo, typeface), or
+  // null when it is not a kit of this page. Only what the form can show is kept.
+  function kitBrand(doc) {
+    if (!doc || typeof doc !== "object" || doc.format !== KIT_FORMAT ||
+        !doc.brand || typeof doc.brand !== "object") {
+      return null;
+    }
+    const source = doc.brand;
+    if (typeof source.name !== "string" || source.name.trim() === "" || source.name.length > 200) {
+      return null;
+    }
+    const brand = { name: source.name.trim(), colors: {} };
+    const colors = source.colors && typeof source.colors === "object" ? source.colors : {};
+    for (const key of COLOR_KEYS) {
+      if (typeof colors[key] === "string" && /^#[0-9a-f]{6}$/i.test(colors[key])) {
+        brand.colors[key] = colors[key];
+      }
+    }
+    const logoPattern = /^data:image\/(png|jpeg|webp|svg\+xml);base64,[A-Za-z0-9+/=]+$/;
+    if (typeof source.logo === "string" && logoPattern.test(source.logo) &&
+        source.logo.length <= LOGO_MAX_BYTES * 4 / 3 + 64) {
+      brand.logo = source.logo;
+    }
+    if (typeof source.font === "string" && source.font.trim() !== "") {
+      brand.font = source.font.trim();
+    }
+    return brand;
+  }
+
+  function kitDocument(brand) {
+    return { format: KIT_FORMAT, version: 1, brand: brand };
+  }
+
+  function savedKit() {
+    try {
+      return kitBrand(JSON.parse(localStorage.getItem(KIT_KEY) || "null"));
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function storeKit(brand) {
+    try {
+      localStorage.setItem(KIT_KEY, JSON.stringify(kitDocument(brand)));
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  // The brand as the form holds it now, typeface and colours always written out.
+  function formBrand() {
+    const brand = { name: els.brandName.value.trim(), colors: {} };
+    for (const key of COLOR_KEYS) {
+      const input = form.querySelector("input[data-path='brand.colors." + key + "']");
+      brand.colors[key] = input.value.toUpperCase();
+    }
+    if (logoUri) {
+      brand.logo = logoUri;
+    }
+    const chosen = fontInputs.find(function (input) { return input.checked; });
+    brand.font = chosen ? chosen.value : (getPath(baseDoc, "brand.font") || DEFAULT_FONT);
+    return brand;
+  }
+
+  function sameBrand(one, other) {
+    return JSON.stringify(kitDocument(one)) === JSON.stringify(kitDocument(other));
+  }
+
+  function kitSay(text) {
+    els.kitMessage.textContent = text;
+  }
+
+  function showKit() {
+    const kit = savedKit();
+    els.kitApply.disabled = kit === null;
+    els.kitExport.disabled = kit === null;
+    els.kitState.textContent = kit ? format(T.kit_summary, { name: kit.name }) : els.kitState.dataset.none;
+    els.kitState.classList.toggle("is-saved", kit !== null);
+  }
+
+  // Puts the kit's brand into the form; the rest of the label is left as it is.
+  function fillBrand(brand) {
+    els.brandName.value = brand.name;
+    for (const key of COLOR_KEYS) {
+      const input = form.querySelector("input[data-path='brand.colors." + key + "']");
+      setInputValue(input, brand.colors[key]);
+      deletePath(baseDoc, "brand.colors." + key);
+    }
+    setLogo(brand.logo || null);
+    localProblems = localProblems.filter(function (item) {
+      return !item.field.startsWith("brand.");
+    });
+    deletePath(baseDoc, "brand.font");
+    const font = brand.font || DEFAULT_FONT;
+    const offered = fontInputs.find(function (input) { return input.value === font; });
+    for (const input of fontInputs) {
+      input.checked = input === (offered || fontInputs.find(function (item) {
+        return item.value === DEFAULT_FONT;
+      }));
+    }
+    return offered !== undefined;
+  }
+
+  function saveKit() {
+    const brand = formBrand();
+    if (brand.name === "") {
+      kitSay(T.kit_need_name);
+      els.brandName.focus();
+      return;
+    }
+    kitSay(storeKit(brand) ? format(T.kit_saved, { name: brand.name }) : T.kit_not_saved);
+    showKit();
+  }
+
+  // Uses a kit on the work in the form; asks first when that would replace another brand.
+  async function applyKit(brand, message) {
+    const current = formBrand();
+    if (current.name !== "" && !sameBrand(current, brand)) {
+      if (!await replaceWork(T.kit_replace_confirm)) {
+        return false;
+      }
+    }
+    const known = fillBrand(brand);
+    changed();
+    kitSay(known ? message : format(T.kit_bad_font, { font: brand.font }));
+    return true;
+  }
+
+  function exportKit() {
+    const kit = savedKit();
+    if (!kit) {
+      showKit();
+      return;
+    }
+    const blob = new Blob([JSON.stringify(kitDocument(kit), null, 2) + "\n"],
+      { type: "application/json" });
+    saveBlob(blob, "bo-nhan-dien-" + slug(kit.name) + ".json");
+  }
+
+  async function importKit(file) {
+    let brand = null;
+    if (file.size <= KIT_MAX_FILE_BYTES) {
+      try {
+        brand = kitBrand(JSON.parse((await file.text()).replace(/^\uFEFF/, "")));
+      } catch (error) {
+        brand = null;
+      }
+    }
+    if (!brand) {
+      kitSay(T.kit_bad_file);
+      return;
+    }
+    if (await applyKit(brand, format(T.kit_imported, { name: brand.name }))) {
+      if (!storeKit(brand)) {
+        kitSay(T.kit_not_saved);
+      }
+      showKit();
+    }
+  }
+
+  // A new product (a fresh page, or "Làm lại") starts from the saved kit.
+  function startFromKit() {
+    const kit = savedKit();
+    if (kit) {
+      fillBrand(kit);
+      syncFormState();
+      store();
+      kitSay(format(T.kit_applied, { name: kit.name }));
+    }
+  }
+
   // ---------------------------------------------------------------- wiring
 
   form.addEventListener("input", function (event) {
@@ -2059,12 +2265,16 @@
     if (path) {
       localProblems = localProblems.filter(function (item) { return item.field !== path; });
     }
-    if (event.target === els.logoFile || event.target === els.specFile) {
+    if (event.target === els.logoFile || event.target === els.specFile ||
+        event.target === els.kitFile) {
       return;
     }
     changed();
   });
   form.addEventListener("change", function (event) {
+    if (event.target === els.kitFile) {
+      return;
+    }
     if (event.target === els.logoFile) {
       if (event.target.files.length > 0) {
         readLogo(event.target.files[0]);
@@ -2116,8 +2326,25 @@
       // Nothing stored, nothing to remove.
     }
     resetForm();
+    startFromKit();
     clearPrintRun();
     scheduleRefresh(0);
+  });
+  els.kitSave.addEventListener("click", saveKit);
+  els.kitApply.addEventListener("click", function () {
+    const kit = savedKit();
+    if (kit) {
+      applyKit(kit, format(T.kit_applied, { name: kit.name }));
+    } else {
+      showKit();
+    }
+  });
+  els.kitExport.addEventListener("click", exportKit);
+  els.kitFile.addEventListener("change", function () {
+    if (els.kitFile.files.length > 0) {
+      importKit(els.kitFile.files[0]);
+    }
+    els.kitFile.value = "";
   });
   els.undo.addEventListener("click", undo);
   for (const button of els.downloadButtons.querySelectorAll("button.download")) {
@@ -2137,7 +2364,10 @@
 
   els.previewEmptyText.dataset.initial = els.previewEmptyText.textContent;
   syncFormState();
-  restore();
+  if (!restore()) {
+    startFromKit();
+  }
+  showKit();
   restoreKey();
   showUndo();
   scheduleRefresh(0);
