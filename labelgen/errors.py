@@ -84,6 +84,14 @@ class ServiceBusyError(ServiceError):
         super().__init__(f"the service is busy; try again in {retry_after_s} s")
 
 
+class TooManyReportsError(ServiceBusyError):
+    """One code was reported too often in the last minute; answered 429 like a busy service."""
+
+    def __init__(self, reason: str, retry_after_s: int = 60) -> None:
+        super().__init__(retry_after_s)
+        self.args = (f"{reason}; try again in {retry_after_s} s",)
+
+
 class ServiceUnavailableError(ServiceError):
     """No render worker can take the request (starting, shutting down, or none left)."""
 

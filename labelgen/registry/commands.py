@@ -52,6 +52,7 @@ def add_registry_commands(commands: Any) -> None:
     _add_product_commands(groups)
     _add_batch_commands(groups)
     _add_serial_commands(groups)
+    _add_report_commands(groups)
     history = groups.add_parser("history", help="check the certificate history's hash chain")
     history_commands = history.add_subparsers(dest="history_command", required=True)
     history_commands.add_parser("verify", help="check the chain").set_defaults(
@@ -190,6 +191,15 @@ def _add_serial_commands(groups: Any) -> None:
 
 
 # --- handlers -------------------------------------------------------------------------------
+
+
+def _add_report_commands(groups: Any) -> None:
+    reports = groups.add_parser("reports", help="consumers' counterfeit reports (issuers)")
+    actions = reports.add_subparsers(dest="reports_command", required=True)
+    listing = actions.add_parser("list", help="list the reports, newest first")
+    listing.add_argument("--gtin", help="only the reports of this GTIN")
+    listing.add_argument("--json", action="store_true", help="print JSON lines")
+    listing.set_defaults(handler=_list_reports)
 
 
 @contextmanager
@@ -397,6 +407,19 @@ def _list_products(arguments: argparse.Namespace) -> int:
         products = registry.list_products(_principal(registry))
     for product in products:
         print(f"{product.gtin or '-':<14}  {product.name}  ({product.producer})")
+    return EXIT_OK
+
+
+def _list_reports(arguments: argparse.Namespace) -> int:
+    with _open_registry() as registry:
+        reports = registry.list_fake_reports(_principal(registry), arguments.gtin)
+    for report in reports:
+        if arguments.json:
+            print(json.dumps(asdict(report), ensure_ascii=False, default=_json_default))
+            continue
+        when = report.created_at.isoformat(timespec="seconds")
+        text = f"  “{report.text}”" if report.text else ""
+        print(f"{when}  {report.status:<17}  {report.reason:<17}  {report.code_url}{text}")
     return EXIT_OK
 
 

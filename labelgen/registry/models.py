@@ -1,4 +1,4 @@
-"""Registry tables: SQLAlchemy 2 classes for producers, products, certificates, history, batches, serials, scans."""
+"""Registry tables: SQLAlchemy 2 classes for producers, products, certificates, batches, serials, scans, reports."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 CERTIFICATE_STATUSES = ("active", "suspended", "revoked")
 API_KEY_ROLES = ("issuer", "producer")
 SIGNING_KEY_STATUSES = ("active", "retired")
+# The reasons a consumer may give for a counterfeit report (labelgen.registry.reports).
+REPORT_REASONS = ("code-mismatch", "unusual-packaging", "suspicious-seller", "other")
 
 GTIN14_CHARS = 14
 SERIAL_MAX_CHARS = 20
@@ -256,3 +258,24 @@ class SigningKey(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class FakeReport(Base):
+    """A consumer's report that a scanned code may be on a fake: nothing about the reporter."""
+
+    __tablename__ = "fake_reports"
+    __table_args__ = (
+        CheckConstraint(_one_of("reason", REPORT_REASONS), name="reason"),
+        Index("ix_fake_reports_gtin_created_at", "gtin", "created_at"),
+        Index("ix_fake_reports_code_url_created_at", "code_url", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_url: Mapped[str] = mapped_column(String(2000))
+    gtin: Mapped[str | None] = mapped_column(String(GTIN14_CHARS))
+    batch: Mapped[str | None] = mapped_column(String(BATCH_MAX_CHARS))
+    serial: Mapped[str | None] = mapped_column(String(SERIAL_MAX_CHARS))
+    reason: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ checks who may do it, and returns plain frozen records (never ORM objects). Who 
 | get a certificate | yes | yes | yes (it is public, as on the page) |
 | a certificate's history | yes | its own | no |
 | register / list products, register / list batches, allocate serials, sign units | no* | yes | no |
-| look up a code, the public keys | yes | yes | yes |
+| look up a code, the public keys, report a suspected fake | yes | yes | yes |
+| read the counterfeit reports | yes | no | no |
 
 *An issuer lists every product but cannot create one directly: products arrive with their
 certificate. Another producer's product, batch or certificate history is answered
@@ -39,9 +40,10 @@ from labelgen.errors import (
     PermissionDeniedError,
     Problem,
     RegistryInputError,
+    TooManyReportsError,
 )
 from labelgen.gtin import to_gtin14
-from labelgen.registry import apikeys, history, signing
+from labelgen.registry import apikeys, history, reports, signing
 from labelgen.registry.apikeys import NewApiKey, Principal, Role
 from labelgen.registry.database import (
     make_engine,
@@ -517,6 +519,30 @@ class Registry:
                 scan_salt=self.settings.scan_salt,
             )
 
+    # --- counterfeit reports (public to make, issuers to read) -------------------------------
+
+    def record_fake_report(
+        self, code_url: str, reason: str, text: str | None, status: str
+    ) -> reports.FakeReportRecord:
+        """Store a consumer's report on a code (public: nothing about the reporter is kept);
+        TooManyReportsError past REPORTS_PER_CODE_PER_MINUTE for one code."""
+        now = self.now()
+        with self._transaction() as session:
+            if reports.recent_report_count(session, code_url, now) >= (
+                reports.REPORTS_PER_CODE_PER_MINUTE
+            ):
+                raise TooManyReportsError("this code was reported many times just now")
+            return reports.add_report(session, code_url, reason, text, status, now)
+
+    def list_fake_reports(
+        self, principal: Principal | None, gtin: str | None = None
+    ) -> list[reports.FakeReportRecord]:
+        """The counterfeit reports, newest first, of one GTIN when given (issuers only)."""
+        _require_role(principal, "issuer", "read counterfeit reports")
+        gtin14 = _report_gtin(gtin)
+        with self._transaction() as session:
+            return reports.list_reports(session, gtin14)
+
     # --- signing keys (operator) ------------------------------------------------------------
 
     def rotate_signing_key(self) -> SigningKeyInfo:
@@ -790,6 +816,15 @@ def _require_certified_stars(stars: int, field: str) -> None:
 def _is_retryable(error: DBAPIError) -> bool:
     # PostgreSQL's deadlock_detected and serialization_failure.
     return getattr(error.orig, "sqlstate", None) in {"40P01", "40001"}
+
+
+def _report_gtin(gtin: str | None) -> str | None:
+    if gtin is None:
+        return None
+    try:
+        return to_gtin14(gtin)
+    except CodeError:
+        raise RegistryInputError([Problem("gtin", "must be a valid GTIN")]) from None
 
 
 def _nfc(text: str) -> str:

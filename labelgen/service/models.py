@@ -260,3 +260,27 @@ class Linkset(BaseModel):
     object whose `anchor` is the code's URL and whose other members are GS1 link types."""
 
     linkset: list[dict[str, object]]
+
+
+class FakeReportInput(BaseModel):
+    """`POST /api/v1/reports`: a suspected fake, as the verification page's form reports it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="the scanned code's URL on this service, or its path")
+    reason: Literal["code-mismatch", "unusual-packaging", "suspicious-seller", "other"]
+    text: str | None = Field(default=None, max_length=500)
+
+
+class FakeReport(BaseModel):
+    """A stored counterfeit report: the code, its parsed parts, the reason, the verdict then."""
+
+    id: int
+    url: str
+    gtin: str | None
+    batch: str | None
+    serial: str | None
+    reason: str
+    text: str | None
+    status: str
+    created_at: dt.datetime

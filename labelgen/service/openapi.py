@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 from labelgen.registry.inputs import AllocationInput, BatchInput, CertificateInput, ProductInput
 from labelgen.service.models import (
     CodesRequest,
+    FakeReportInput,
     Linkset,
     ProblemDetails,
     RenewalRequest,
@@ -38,6 +39,7 @@ REQUEST_MODELS = (
     BatchInput,
     AllocationInput,
     CodesRequest,
+    FakeReportInput,
     # Answered as files or linksets, so FastAPI does not see them: referenced by $ref.
     Linkset,
 )

@@ -25,6 +25,7 @@ from labelgen.badge import (
 )
 from labelgen.registry.lookup import SCAN_COUNT_CAP, Verification
 from labelgen.registry.records import CertificateRecord
+from labelgen.registry.reports import MAX_REPORT_TEXT_CHARS, REPORT_REASONS
 from labelgen.service.pages import LANGUAGES, environment, ui_strings
 
 AnswerForm = Literal["html", "json", "linkset"]
@@ -33,11 +34,16 @@ NATIONAL_OCOP_SYSTEM_URL = "https://ocopvietnam.gov.vn"
 GS1_VOCABULARY = "https://gs1.org/voc/"
 # Query parameters of the page itself, not of the code: left out of the links a linkset gives.
 PAGE_PARAMETERS = frozenset({"lang", "linkType"})
-# No script may run, nothing may be framed or posted; the one style sheet comes from here.
+# No script may run and nothing may be framed; the one style sheet comes from here, and the
+# one form (the counterfeit report) posts back here.
 VERIFY_CSP = (
-    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+# Where the page's counterfeit report form posts (labelgen.service.routers.reports).
+REPORT_FORM_PATH = "/report"
+# Verdicts under which the report form is shown open rather than folded away.
+PROMINENT_REPORT_STATUSES = frozenset({"unknown", "invalid-signature", "revoked", "expired"})
 VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
 BADGE_WIDTH_MM = 24.0
 _MEDIA_FORMS: dict[str, AnswerForm] = {
@@ -188,8 +194,20 @@ def render_page(verification: Verification, language: str, url: str) -> str:
             batch_expired=verification.batch_expired,
             national_url=NATIONAL_OCOP_SYSTEM_URL,
             checked_at=format_moment(verification.checked_at, language),
+            report_path=REPORT_FORM_PATH,
+            report_code=_path_and_query(code_url(url)),
+            report_open=verification.status in PROMINENT_REPORT_STATUSES,
+            report_reasons=REPORT_REASONS,
+            report_text_chars=MAX_REPORT_TEXT_CHARS,
         )
     )
+
+
+def render_thanks(language: str, code_path: str) -> str:
+    """The page that thanks a consumer for a report and leads back to the code's page."""
+    strings = ui_strings(language)["verify"]
+    back = code_path if language == "vi" else _with_parameter(code_path, "lang", language)
+    return str(_thanks_template().render(lang=language, t=strings, back_url=back))
 
 
 Rows = list[tuple[str, str]]
@@ -306,3 +324,8 @@ def _badge_svg(stars: int, year: int | None, province: str | None) -> str:
 @cache
 def _template() -> Any:
     return environment().get_template("verify.html.j2")
+
+
+@cache
+def _thanks_template() -> Any:
+    return environment().get_template("report_thanks.html.j2")

@@ -154,6 +154,21 @@ class Verifier:
         self.buffer.add(scan)
         return verification
 
+    def verdict(self, code: UnitCode | None, now: dt.datetime) -> Verification:
+        """The verdict on `code` without recording a scan (for a report made on its page)."""
+        verification, _scan = judge_scan(
+            code,
+            self.read(code, now).unit,
+            keys=self.registry.published_keys(),
+            now=now,
+            today=now.astimezone(VIETNAM_TIME).date(),
+            client_address=None,
+            user_agent=None,
+            scan_salt=self.registry.settings.scan_salt,
+            dialect=self._engine.dialect.name,
+        )
+        return verification
+
     def now(self) -> dt.datetime:
         """The registry's clock (a test's, when it has one)."""
         return self.registry.now()

@@ -35,6 +35,9 @@
   // product it makes; the same document is what "Tải tệp bộ nhận diện" downloads.
   const KIT_KEY = "labelgen.designer.brandkit";
   const KIT_FORMAT = "labelgen-brand-kit";
+  // Which PDF the producer's print shop takes: "rgb" (the default) or "cmyk" (PDF/X-4 for an
+  // offset press), remembered in this browser.
+  const PDF_KIND_KEY = "labelgen.designer.pdfkind";
   const KIT_MAX_FILE_BYTES = 4 * 1024 * 1024;
   const COLOR_KEYS = ["primary", "accent", "text", "background"];
   const LOGO_TYPES = ["image/png", "image/jpeg", "image/webp", "image/svg+xml"];
@@ -88,6 +91,7 @@
     downloadButtons: document.getElementById("download-buttons"),
     downloadPanels: document.getElementById("download-panels"),
     downloadSetNote: document.getElementById("download-set-note"),
+    pdfKinds: document.querySelectorAll("input[name='pdf-kind']"),
     suggestions: document.getElementById("suggestions"),
     suggestionList: document.getElementById("suggestion-list"),
     templateNotice: document.getElementById("template-notice"),
@@ -1675,13 +1679,42 @@
     updateDownloads();
   }
 
+  function pdfKind() {
+    const chosen = document.querySelector("input[name='pdf-kind']:checked");
+    return chosen && chosen.value === "cmyk" ? "cmyk" : "rgb";
+  }
+
+  function storePdfKind() {
+    try {
+      localStorage.setItem(PDF_KIND_KEY, pdfKind());
+    } catch (error) {
+      // Storage full or forbidden: the choice still holds on this page.
+    }
+  }
+
+  function restorePdfKind() {
+    let saved = null;
+    try {
+      saved = localStorage.getItem(PDF_KIND_KEY);
+    } catch (error) {
+      return;
+    }
+    for (const input of els.pdfKinds) {
+      input.checked = input.value === (saved === "cmyk" ? "cmyk" : "rgb");
+    }
+  }
+
   async function download(button) {
     const draft = els.downloads.dataset.mode === "draft";
     const fileFormat = button.dataset.format;
     const panel = button.dataset.panel || null;
+    const cmyk = fileFormat === "pdf" && pdfKind() === "cmyk";
     const spec = buildSpec();
     const fallback = slug(getPath(spec, "product.name")) + "." + fileFormat;
-    const url = labelUrl(fileFormat, panel, panelsOf(spec.template), draft);
+    let url = labelUrl(fileFormat, panel, panelsOf(spec.template), draft);
+    if (cmyk) {
+      url += "&cmyk=true";
+    }
     els.downloads.dataset.busy = "true";
     els.downloadNote.textContent = T.download_working;
     try {
@@ -1692,6 +1725,10 @@
         if (panel && panelIds.length > 1 && !name.includes("-" + panel + ".")) {
           // One file per panel, named as the service names them in a ZIP: "…-back-panel.png".
           name = name.replace(/(\.[a-z]+)?$/, "-" + panel + "$1");
+        }
+        if (cmyk && !/-cmyk(\.|-)/.test(name)) {
+          // The press file must be told apart from the office one: "…-cmyk.pdf".
+          name = name.replace(/(\.[a-z]+)?$/, "-cmyk$1");
         }
         if (draft && !name.includes(T.draft_suffix)) {
           // A draft must never pass for the print file once it sits in a downloads folder.
@@ -2350,6 +2387,9 @@
   for (const button of els.downloadButtons.querySelectorAll("button.download")) {
     button.addEventListener("click", function () { download(button); });
   }
+  for (const input of els.pdfKinds) {
+    input.addEventListener("change", storePdfKind);
+  }
   els.runStart.addEventListener("click", startPrintRun);
   els.runForget.addEventListener("click", forgetKey);
   els.runPdf.addEventListener("click", function () { downloadRunFile("pdf", "pdf"); });
@@ -2369,6 +2409,7 @@
   }
   showKit();
   restoreKey();
+  restorePdfKind();
   showUndo();
   scheduleRefresh(0);
 })();
