@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 from labelgen import codes
@@ -166,9 +167,9 @@ class LabelSet:
     unplaced: tuple[str, ...] = ()  # content items (wording names) no panel could hold
     english_left_out: tuple[str, ...] = ()  # fields whose English twin made way for Vietnamese
 
-    @property
+    @cached_property
     def printed_fields(self) -> frozenset[str]:
-        """The spec fields whose text is set on some panel."""
+        """The spec fields whose text is set on some panel (asked for by several rules)."""
         return frozenset(
             line.field for panel in self.panels for block in panel.texts for line in block.lines
         )
@@ -435,6 +436,7 @@ class _PanelSetter:
         # English is optional: a fixed slot that does not fit is tried in Vietnamese alone.
         self.vietnamese_spec = spec.model_copy(update={"languages": ["vi"]})
         self.english_left_out: list[str] = []
+        self.least_heights_mm: dict[str, float] = {}
 
     def set_fitting(self, stream: list[str]) -> tuple[tuple[TextBlock, ...], list[str]]:
         """The panel's blocks, with the headline set smaller until the flow items this panel
@@ -493,7 +495,7 @@ class _PanelSetter:
             box = slot.box.scaled(self.x_scale, self.y_scale)
             chain = self.chains.get(name)
             if chain is not None:
-                box = self._chain_box(name, slot, box, chain, bottoms, remaining)
+                box = self._chain_box(name, slot, box, chain, bottoms)
             if slot.flow:
                 block, remaining = self._set_flow(name, slot, box, remaining)
             else:
@@ -512,7 +514,6 @@ class _PanelSetter:
         box: Box,
         chain: list[str],
         bottoms: dict[str, float],
-        remaining: list[str],
     ) -> Box:
         """The room a chained slot may use: from under its leader's text to the bottom of the
         chain, less what the slots after it need at their smallest."""
@@ -522,12 +523,18 @@ class _PanelSetter:
         if slot.follows is not None:
             top_mm = bottoms[slot.follows] + slot.space_before_mm
         later = chain[chain.index(name) + 1 :]
-        reserved_mm = sum(self._least_height_mm(member, remaining) for member in later)
+        reserved_mm = sum(self._least_height_mm(member) for member in later)
         height_mm = max(region_bottom_mm - reserved_mm - top_mm, MIN_BOX_MM)
         return Box(x_mm=box.x_mm, y_mm=top_mm, width_mm=box.width_mm, height_mm=height_mm)
 
-    def _least_height_mm(self, name: str, remaining: list[str]) -> float:
-        """What a later slot of a chain needs at its smallest (flow slots make do with less)."""
+    def _least_height_mm(self, name: str) -> float:
+        """What a later slot of a chain needs at its smallest (flow slots make do with less);
+        the same at every headline size, so measured once per slot."""
+        if name not in self.least_heights_mm:
+            self.least_heights_mm[name] = self._measure_least_height_mm(name)
+        return self.least_heights_mm[name]
+
+    def _measure_least_height_mm(self, name: str) -> float:
         slot = self.manifest.text_slots[name]
         if slot.flow:
             return 0.0
