@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from test_designer_browser import (
     DESKTOP,
     PHONE,
     VERDICT_TIMEOUT_MS,
+    BrowserLog,
     LiveServer,
     expect_verdict,
     open_context,
@@ -47,6 +48,19 @@ NOT_FOR_PRODUCERS = re.compile(
 def type_my_work(page: Page) -> None:
     page.fill("#f-brand-name", MY_BRAND)
     page.fill("#f-product-name", MY_PRODUCT)
+
+
+def open_example(
+    browser: Browser, server: LiveServer, *, viewport: dict[str, int]
+) -> tuple[BrowserContext, Page, BrowserLog]:
+    """A watched page of the designer with the example loaded and found compliant."""
+    context, log = open_context(browser, server, viewport=viewport)
+    page = context.new_page()
+    watch_page(page, log)
+    page.goto(server.url + "/")
+    page.click("#load-example")
+    expect_verdict(page, "compliant")
+    return context, page, log
 
 
 def test_the_example_asks_first_and_the_work_comes_back(
@@ -129,12 +143,7 @@ def test_a_refused_logo_is_explained_in_vietnamese(
     content: bytes,
     expected: str,
 ) -> None:
-    context, log = open_context(chromium_browser, server, viewport=DESKTOP)
-    page = context.new_page()
-    watch_page(page, log)
-    page.goto(server.url + "/")
-    page.click("#load-example")
-    expect_verdict(page, "compliant")
+    context, page, log = open_example(chromium_browser, server, viewport=DESKTOP)
     page.set_input_files(
         "#f-brand-logo", files=[{"name": name, "mimeType": mime, "buffer": content}]
     )
@@ -149,12 +158,7 @@ def test_a_refused_logo_is_explained_in_vietnamese(
 def test_a_refused_print_run_is_explained_in_vietnamese(
     server: LiveServer, chromium_browser: Browser
 ) -> None:
-    context, log = open_context(chromium_browser, server, viewport=DESKTOP)
-    page = context.new_page()
-    watch_page(page, log)
-    page.goto(server.url + "/")
-    page.click("#load-example")
-    expect_verdict(page, "compliant")
+    context, page, log = open_example(chromium_browser, server, viewport=DESKTOP)
     page.fill("#run-key", "not-a-key")
     page.fill("#run-count", "5")
     page.click("#run-start")
@@ -175,12 +179,7 @@ def test_a_refused_print_run_is_explained_in_vietnamese(
 def test_text_too_long_is_shown_under_its_field_with_how_much(
     server: LiveServer, chromium_browser: Browser
 ) -> None:
-    context, log = open_context(chromium_browser, server, viewport=DESKTOP)
-    page = context.new_page()
-    watch_page(page, log)
-    page.goto(server.url + "/")
-    page.click("#load-example")
-    expect_verdict(page, "compliant")
+    context, page, log = open_example(chromium_browser, server, viewport=DESKTOP)
     # The example is a set (front and back): the finding names its panel too.
     page.fill("#f-brand-name", "Sen Hồng Tháp Mười Đồng Tháp Việt Nam chính hãng " * 3)
     page.fill("#f-product-name", "Hạt sen sấy giòn vị truyền thống đặc sản thượng hạng " * 5)
@@ -201,12 +200,7 @@ def test_typing_ten_characters_costs_little_preview_traffic(
     server: LiveServer, chromium_browser: Browser
 ) -> None:
     """Previews are PNG images sized to the screen (no fonts resent), answers are compressed."""
-    context, log = open_context(chromium_browser, server, viewport=PHONE)
-    page = context.new_page()
-    watch_page(page, log)
-    page.goto(server.url + "/")
-    page.click("#load-example")
-    expect_verdict(page, "compliant")
+    context, page, log = open_example(chromium_browser, server, viewport=PHONE)
     page.wait_for_function(
         "() => !document.getElementById('preview-stage').dataset.busy"
         " && document.getElementById('preview-stage').dataset.state === 'final'"
@@ -321,12 +315,7 @@ def test_the_print_run_panel_speaks_to_a_co_op(
 def test_focus_is_never_hidden_behind_the_bottom_bar(
     server: LiveServer, chromium_browser: Browser
 ) -> None:
-    context, log = open_context(chromium_browser, server, viewport=PHONE)
-    page = context.new_page()
-    watch_page(page, log)
-    page.goto(server.url + "/")
-    page.click("#load-example")
-    expect_verdict(page, "compliant")
+    context, page, log = open_example(chromium_browser, server, viewport=PHONE)
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.evaluate("() => window.scrollTo(0, 0)")
     hidden = []
