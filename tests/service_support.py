@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import datetime as dt
 import json
 import shutil
 import struct
@@ -103,3 +104,13 @@ def run_async(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
     if errors:
         raise errors[0]
     return results[0]
+
+
+class FixedClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now

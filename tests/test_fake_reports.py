@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_support import assert_problem, service_settings
+from service_support import FixedClock, assert_problem, service_settings
 from sqlalchemy import create_engine, inspect, text
 
 from labelgen.cli import main
@@ -29,16 +29,6 @@ BROWSER_HEADERS = {
     "User-Agent": "Mozilla/5.0 (Linux; Android 14) Chrome/120.0",
     "X-Forwarded-For": "203.0.113.7",
 }
-
-
-class FixedClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from service_support import FixedClock
 from sqlalchemy import select, text
 
 from labelgen.errors import (
@@ -49,16 +50,6 @@ BASE_URL = "https://truyxuat.example.vn"
 SALT = bytes(range(32))
 # 17:00 in Vietnam on 28 November 2026; the seed certificate runs to 27 December 2027.
 START = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
-
-
-class FixedClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture

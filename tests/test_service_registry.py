@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from imaging import decode_codes, open_png
-from service_support import assert_problem, service_settings, spec_document
+from service_support import FixedClock, assert_problem, service_settings, spec_document
 from sqlalchemy import text
 
 from labelgen.registry import Registry, RegistrySettings
@@ -45,16 +45,6 @@ NEW_GTIN = "8936012345681"
 NEW_CERTIFICATE = "OCOP-DT-2026-0301"
 ROLES = ("issuer", "producer", "other-producer", "anonymous")
 JSON = {"Accept": "application/json"}
-
-
-class FixedClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @dataclass
