@@ -64,6 +64,7 @@ def free_port() -> int:
 
 def spec_document() -> dict[str, object]:
     document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    document["template"] = "ocop-classic"  # one label (the example is a front and back set)
     loaded: dict[str, object] = json.loads(json.dumps(document, default=str))
     return loaded
 
