@@ -1,5 +1,6 @@
 """Benchmark: print runs of signed round-jar stickers (1,000 / 10,000 / 100,000) on A4 and SRA3,
-beside the naive path (one WeasyPrint PDF per label, up to 1,000) measured in the same run.
+beside the naive path (each label's SVG handed to WeasyPrint for a PDF of its own, up to 1,000)
+measured in the same run.
 
 Each run is a `labelgen batch` subprocess in CMYK against a throwaway SQLite registry that
 issues and signs the serials; its peak memory is the largest sum of the proportional set sizes
@@ -9,11 +10,17 @@ preflight; `sheets/s` is the rate of the sheets phase alone (the run's own timin
 drawn while the serials are asked for, chunk by chunk). Prints figures and ratios; asserts nothing.
 
     .venv/bin/python benchmarks/bench_batch.py [COUNTS...]   # default: 1000 10000 100000
+        [--save FILE]      # the figures as JSON, to compare a later run against
+        [--against FILE]   # labels/s and bytes per label beside those saved, with the ratios
+
+A change may cost at most 5 % of either (TOLERANCE): `--against` marks a larger loss.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from labelgen.export import export_pdf
+from labelgen.export import weasyprint_pdf
 from labelgen.layout import layout_label
 from labelgen.registry import Registry, RegistrySettings
 from labelgen.registry.testing import seed_registry, temporary_database
@@ -37,10 +44,16 @@ TARGET_LABELS_PER_S = 1500
 TARGET_RATIO = 30
 TARGET_PEAK_MB = 300
 TARGET_BYTES_PER_LABEL = 5000
+TOLERANCE = 0.05  # the most a change may cost of labels/s or bytes per label
 
 
 def main() -> int:
-    counts = [int(value) for value in sys.argv[1:]] or [1000, 10_000, 100_000]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("counts", nargs="*", type=int, default=[1000, 10_000, 100_000])
+    parser.add_argument("--save", type=Path, help="write the figures as JSON to this file")
+    parser.add_argument("--against", type=Path, help="compare with figures saved by --save")
+    arguments = parser.parse_args()
+    counts = arguments.counts
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         spec_path = _round_jar_spec(directory)
@@ -69,6 +82,14 @@ def main() -> int:
                         f"{size_bytes / count:>9,.0f}  {shown}"
                     )
             _print_marginal_bytes(results, counts)
+    figures = {
+        f"{sheet} {count}": {"labels_per_s": count / seconds, "bytes_per_label": size / count}
+        for (sheet, count), (seconds, size) in results.items()
+    }
+    if arguments.save is not None:
+        arguments.save.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    if arguments.against is not None:
+        _print_comparison(figures, json.loads(arguments.against.read_text(encoding="utf-8")))
     print(
         f"targets: ≥ {TARGET_LABELS_PER_S:,} labels/s, ≥ {TARGET_RATIO}× naive, peak < "
         f"{TARGET_PEAK_MB} MB at 100,000, < {TARGET_BYTES_PER_LABEL:,} bytes per extra label"
@@ -76,21 +97,46 @@ def main() -> int:
     return 0
 
 
+def _print_comparison(
+    figures: dict[str, dict[str, float]], before: dict[str, dict[str, float]]
+) -> None:
+    """Labels/s and bytes per label beside a saved run's, a loss over TOLERANCE marked."""
+    print(
+        f"{'run':<12}{'labels/s before':>16}{'after':>9}{'ratio':>7}{'B/label before':>16}"
+        f"{'after':>8}{'ratio':>7}"
+    )
+    for key, after in figures.items():
+        if key not in before:
+            continue
+        speed = after["labels_per_s"] / before[key]["labels_per_s"]
+        size = after["bytes_per_label"] / before[key]["bytes_per_label"]
+        mark = "" if speed >= 1 - TOLERANCE and size <= 1 + TOLERANCE else "  REGRESSION"
+        print(
+            f"{key:<12}{before[key]['labels_per_s']:>16,.0f}{after['labels_per_s']:>9,.0f}"
+            f"{speed:>7.3f}{before[key]['bytes_per_label']:>16,.0f}"
+            f"{after['bytes_per_label']:>8,.0f}{size:>7.3f}{mark}"
+        )
+
+
 def _round_jar_spec(directory: Path) -> Path:
+    """The example on a round-jar lid with a back panel: the lid alone has no room for the
+    producer's details, and a run imposes the panel with the code, the lid."""
     document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    document["template"] = "round-jar"
+    document["template"] = ["round-jar", "back-panel"]
     path = directory / "jar.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     return path
 
 
 def _naive_labels_per_s(spec_path: Path, count: int) -> float:
-    """One label per WeasyPrint document, each with its own serial, as a render loop would."""
+    """One WeasyPrint document per label, each with its own serial, as a render loop handing
+    each label's SVG to WeasyPrint would (not `export_pdf`: labelgen's own PDF writer is no
+    naive path)."""
     spec = parse_spec(yaml.safe_load(spec_path.read_text(encoding="utf-8")), spec_path.parent)
-    export_pdf(layout_label(spec, serial="WARM"))
+    weasyprint_pdf(layout_label(spec, serial="WARM"))
     started = time.perf_counter()
     for index in range(count):
-        export_pdf(layout_label(spec, serial=f"N{index:07d}"))
+        weasyprint_pdf(layout_label(spec, serial=f"N{index:07d}"))
     return count / (time.perf_counter() - started)
 
 

@@ -27,7 +27,7 @@ from bench_service import (
 )
 
 JSON_HEADERS = {"content-type": "application/json"}
-SCAN_PATH = "/01/08936099999997/21/X1"
+SCAN_PATH = "/01/08936099999999/21/X1"
 # About 2.5 KB: what a stranger needs to send to reach 500 levels of nesting.
 HOSTILE_BODY = b'{"brand":' + b'{"a":' * 500 + b"1" + b"}" * 500 + b"}"
 NORMAL_CLIENTS = 2

@@ -38,7 +38,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         directory = Path(folder)
         document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-        document["template"] = "round-jar"
+        # The lid alone has no room for the producer's details; the run imposes the lid.
+        document["template"] = ["round-jar", "back-panel"]
         spec_bytes = yaml.safe_dump(document, allow_unicode=True).encode("utf-8")
         with temporary_database("sqlite", directory) as url:
             registry = Registry(RegistrySettings(url, directory / "keys", bytes(range(32))))

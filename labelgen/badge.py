@@ -6,11 +6,11 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 from labelgen.colors import contrast_ratio
 from labelgen.fonts import BOLD, DEFAULT_FAMILY, MM_PER_PT, REGULAR, font_face
 from labelgen.templates import MIN_TEXT_SIZE_PT
+from labelgen.xmltext import escape, quoteattr
 
 CERTIFIED_STARS = (3, 4, 5)
 FONT_FAMILY = DEFAULT_FAMILY

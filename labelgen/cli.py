@@ -17,6 +17,7 @@ from labelgen.templates import listed_template_ids, load_template
 
 if TYPE_CHECKING:
     from labelgen.service.settings import Settings
+    from labelgen.spec import LabelSpec
 
 EXIT_OK = 0
 EXIT_NOT_COMPLIANT = 1
@@ -66,12 +67,29 @@ def _build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--cmyk", action="store_true", help="PDF in press CMYK, PDF/X-4 with the OutputIntent"
     )
+    render.add_argument("--print-process", metavar="PROCESS", help=PRINT_PROCESS_HELP)
+    render.add_argument(
+        "--view",
+        choices=("flat", "folded"),
+        default="flat",
+        help="a carton (package:): its flat dieline, or the folded box as PNG (with OUT-listing.png)",
+    )
+    render.add_argument(
+        "--sheet",
+        help="a carton's PDF: its blanks stepped on a press sheet (1000x700mm, SRA3, WxHmm)",
+    )
+    render.add_argument(
+        "--nest",
+        action="store_true",
+        help="with --sheet: every other row turned head to head when that fits more blanks",
+    )
     render.set_defaults(handler=_render)
 
     check = commands.add_parser("check", help="print the compliance report of a spec")
     check.add_argument("spec", help="label spec (.json, .yaml, .yml) or - for stdin")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.add_argument("--as-of", type=_date, metavar="DATE", help="check as of YYYY-MM-DD")
+    check.add_argument("--print-process", metavar="PROCESS", help=PRINT_PROCESS_HELP)
     check.set_defaults(handler=_check)
 
     templates = commands.add_parser("templates", help="list the bundled templates")
@@ -96,6 +114,16 @@ def _build_parser() -> argparse.ArgumentParser:
         "X-Forwarded-For names the client (LABELGEN_TRUSTED_PROXIES)",
     )
     serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="draw queued print runs (PostgreSQL: LABELGEN_DATABASE_URL, LABELGEN_RUN_STORE_DIR)",
+        description="Take print runs queued in the PostgreSQL database of LABELGEN_DATABASE_URL "
+        "and draw them, one at a time on every core, into the run store LABELGEN_RUN_STORE_DIR "
+        "(a directory every server and worker mounts). SIGTERM or Ctrl-C stops the run at its "
+        "next sheet and puts it back in the queue; see docs/deploy.md.",
+    )
+    worker.set_defaults(handler=_worker)
 
     # Only argparse is imported here; each registry handler imports what it needs when it runs.
     from labelgen.production.commands import add_batch_commands
@@ -130,15 +158,36 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
 
 
+PRINT_PROCESS_HELP = (
+    "offset, digital, flexo or thermal-300dpi: the codes' print tolerance (instead of the "
+    "spec's print_process)"
+)
+
+
+def _with_print_process(spec: LabelSpec, name: str | None) -> LabelSpec:
+    """`spec` printed by the process `name` (a CodeError naming the known ones if unknown)."""
+    if name is None:
+        return spec
+    from labelgen.codes import print_process
+
+    return spec.model_copy(update={"print_process": print_process(name).name})
+
+
 def _check(arguments: argparse.Namespace) -> int:
     from labelgen.pipeline import check_spec
     from labelgen.spec import load_spec
     from labelgen.traceability import DEFAULT_BASE_URL
 
-    spec = load_spec(arguments.spec)
+    spec = _with_print_process(load_spec(arguments.spec), arguments.print_process)
     spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
     base_url = os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL)
     report = check_spec(spec, as_of=arguments.as_of, spec_dir=spec_dir, base_url=base_url)
+    # Warnings only when a registry is set up here: what its QR code would answer.
+    from labelgen.compliance.registry_rules import with_findings
+    from labelgen.registry.commands import registry_check_findings
+
+    spec_name = "SPEC" if arguments.spec == "-" else arguments.spec
+    report = with_findings(report, registry_check_findings(spec, spec_name))
     print(report.to_json() if arguments.json else format_report(report))
     return EXIT_OK if report.compliant else EXIT_NOT_COMPLIANT
 
@@ -199,7 +248,7 @@ def _render(arguments: argparse.Namespace) -> int:
     if arguments.cmyk and output_format != "pdf":
         print("labelgen: --cmyk is for a PDF; an SVG or PNG stays RGB", file=sys.stderr)
         return EXIT_BAD_INPUT
-    spec = load_spec(arguments.spec)
+    spec = _with_print_process(load_spec(arguments.spec), arguments.print_process)
     spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
     options = {
         "dpi": arguments.dpi,
@@ -209,7 +258,51 @@ def _render(arguments: argparse.Namespace) -> int:
         "spec_dir": spec_dir,
         "as_of": arguments.as_of,
     }
-    if output_format == "pdf":
+    if arguments.view == "folded" and output_format != "png":
+        print("labelgen: --view folded draws a PNG; end OUT in .png", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if arguments.nest and arguments.sheet is None:
+        print("labelgen: --nest lays out a press sheet: give --sheet", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if arguments.sheet is not None and (spec.package is None or output_format != "pdf"):
+        print("labelgen: --sheet steps a carton's blanks on a press sheet: a PDF", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if arguments.sheet is not None:
+        from labelgen.packaging.render import checked_carton
+        from labelgen.packaging.sheet import export_carton_sheet_pdf
+        from labelgen.production.imposition import ImpositionOptions
+
+        carton = checked_carton(
+            spec,
+            draft=arguments.draft,
+            serial=arguments.serial,
+            base_url=options["base_url"],
+            spec_dir=spec_dir,
+            as_of=arguments.as_of,
+        )
+        sheet_options = ImpositionOptions(sheet=arguments.sheet)
+        sheet_pdf = export_carton_sheet_pdf(
+            carton, sheet_options, cmyk=arguments.cmyk, nested=arguments.nest
+        )
+        files = [(output, sheet_pdf)]
+    elif spec.package is not None:
+        # A carton: its flat as one file, or its folded box and the listing image beside it.
+        pieces = render_panels(
+            spec, output_format, cmyk=arguments.cmyk, view=arguments.view, **options
+        )
+        files = [
+            (output, piece.content)
+            if index == 0
+            else (
+                output.with_name(panel_file_name(output.stem, piece.panel, output_format)),
+                piece.content,
+            )
+            for index, piece in enumerate(pieces)
+        ]
+    elif arguments.view != "flat":
+        print("labelgen: --view folded is for a carton (a spec with package:)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    elif output_format == "pdf":
         files = [(output, render(spec, output_format, cmyk=arguments.cmyk, **options))]
     else:
         # An SVG or PNG holds one panel: a set is written as one file per panel.
@@ -237,15 +330,17 @@ def _templates(arguments: argparse.Namespace) -> int:
             size = f"⌀ {manifest.width_mm:g} mm"
         print(f"{template_id:<14} {size:<16} {manifest.description.vi}")
         print(f"{'':<14} {'':<16} {manifest.description.en}")
+    from labelgen.packaging.artwork import bundled_carton_styles, load_carton_style
+
+    for style_id in bundled_carton_styles():  # for a spec with package: (sized by it)
+        description = load_carton_style(style_id).manifest.description
+        print(f"{style_id:<14} {'carton':<16} {description.vi}")
+        print(f"{'':<14} {'':<16} {description.en}")
     return EXIT_OK
 
 
 def _serve(arguments: argparse.Namespace) -> int:
-    # Imported here so the other commands start without loading the web stack.
-    from pydantic import ValidationError
-
-    from labelgen.service.settings import Settings
-
+    # The web stack is imported by the helpers, so the other commands start without it.
     flags = {
         "host": arguments.host,
         "port": arguments.port,
@@ -253,17 +348,39 @@ def _serve(arguments: argparse.Namespace) -> int:
         "render_workers": arguments.render_workers,
         "trusted_proxies": arguments.forwarded_allow_ips,
     }
+    settings = _service_settings(flags)
+    if settings is None:
+        return EXIT_BAD_INPUT
+    run_server(settings)
+    return EXIT_OK
+
+
+def _worker(arguments: argparse.Namespace) -> int:
+    from labelgen.service.queue import run_worker
+
+    settings = _service_settings({})
+    if settings is None:
+        return EXIT_BAD_INPUT
+    run_worker(settings)
+    return EXIT_OK
+
+
+def _service_settings(flags: dict[str, Any]) -> Settings | None:
+    """Settings from LABELGEN_* variables and the given flags; None (the problems printed, one
+    per setting) when they are not valid."""
+    from pydantic import ValidationError
+
+    from labelgen.service.settings import Settings
+
     try:
-        settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+        return Settings(**{name: value for name, value in flags.items() if value is not None})
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
             for item in error.errors()
         )
         print(f"labelgen: invalid service settings: {problems}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    run_server(settings)
-    return EXIT_OK
+        return None
 
 
 def run_server(settings: Settings) -> None:

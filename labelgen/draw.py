@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-from xml.sax.saxutils import escape, quoteattr
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -25,6 +24,7 @@ from labelgen.layout import (
 )
 from labelgen.templates import Box
 from labelgen.text import Line, Run
+from labelgen.xmltext import escape, quoteattr
 
 MARK_LENGTH_MM = 5.0
 MARK_OFFSET_MM = 2.0  # gap between the bleed edge and the start of a crop mark
@@ -34,6 +34,8 @@ DRAFT_COLOR = "#D7263D"
 # a neutral this dark (#272727 and under, such as the #1D1D1B templates use) means black.
 NEUTRAL_SPREAD = 3
 NEAR_BLACK_LUMINANCE = 0.0203
+# How every renderer must set text: as measured (no kerning, no ligatures), spaces kept.
+TEXT_STYLE_RULE = "text{font-kerning:none;font-variant-ligatures:none;white-space:pre}"
 _HEX_COLOUR = re.compile(r"(?<=[\"':])#([0-9A-Fa-f]{6})(?![0-9A-Za-z])")
 
 
@@ -68,8 +70,12 @@ def draw_svg(
         margin_mm = print_margin_mm(layout) if crop_marks else layout.bleed_mm
     view_width_mm = layout.width_mm + 2 * margin_mm
     view_height_mm = layout.height_mm + 2 * margin_mm
-    bar_reduction_mm = codes.EAN_BAR_WIDTH_REDUCTION_MM if for_print else 0.0
-    artwork = _render_drawing(layout, pin_words, bar_reduction_mm)
+    # Print narrows the bars by what the layout's print process spreads them (the screen shows
+    # them as encoded).
+    bar_reduction_mm = 0.0
+    if for_print and layout.barcode is not None:
+        bar_reduction_mm = layout.barcode.bar_reduction_mm
+    artwork = _artwork(layout, pin_words, bar_reduction_mm)
     parts = [
         '<svg xmlns="http://www.w3.org/2000/svg" version="1.1"',
         f' width="{_n(view_width_mm)}mm" height="{_n(view_height_mm)}mm"',
@@ -83,7 +89,7 @@ def draw_svg(
     if layout.draft:
         parts.append(_draft_mark(layout))
     if for_print and crop_marks:
-        parts.append(_crop_marks(layout))
+        parts.append(crop_marks_svg(layout.width_mm, layout.height_mm, layout.bleed_mm))
     parts.append("</svg>")
     drawing = "".join(parts)
     return press_colours(drawing, layout) if press else drawing
@@ -133,7 +139,7 @@ def _n(value: float) -> str:
 
 
 def _style(layout: Layout, embed_fonts: bool) -> str:
-    rules = ["text{font-kerning:none;font-variant-ligatures:none;white-space:pre}"]
+    rules = [TEXT_STYLE_RULE]
     if embed_fonts:
         for weight, italic in sorted(_faces_used(layout)):
             face = font_face(layout.font_family, weight, italic)
@@ -158,6 +164,27 @@ def _all_text(layout: Layout) -> str:
     for block in layout.texts:
         lines.extend("".join(run.text for run in line.runs) for line in block.lines)
     return " / ".join(lines)
+
+
+# The last artwork drawn, by layout: a render draws the same artwork twice, once for the
+# print-colour check (in press colours, applied to the whole document after) and once for the
+# file. Layouts are frozen, so the one held here is the one asked about when it `is` it.
+_last_artwork: tuple[Layout, bool, float, Markup] | None = None
+
+
+def _artwork(layout: Layout, pin_words: bool, bar_reduction_mm: float) -> Markup:
+    global _last_artwork
+    last = _last_artwork  # read once: another thread may replace it meanwhile
+    if (
+        last is not None
+        and last[0] is layout
+        and last[1] == pin_words
+        and last[2] == bar_reduction_mm
+    ):
+        return last[3]
+    artwork = _render_drawing(layout, pin_words, bar_reduction_mm)
+    _last_artwork = (layout, pin_words, bar_reduction_mm, artwork)
+    return artwork
 
 
 def _render_drawing(layout: Layout, pin_words: bool, bar_reduction_mm: float) -> Markup:
@@ -416,12 +443,14 @@ def _draft_mark(layout: Layout) -> str:
     )
 
 
-def _crop_marks(layout: Layout) -> str:
-    start_mm = layout.bleed_mm + MARK_OFFSET_MM
+def crop_marks_svg(width_mm: float, height_mm: float, bleed_mm: float) -> str:
+    """Crop marks at the four trim corners of a `width_mm` × `height_mm` piece, starting outside
+    its bleed (a label's, or a carton blank's bounding box)."""
+    start_mm = bleed_mm + MARK_OFFSET_MM
     end_mm = start_mm + MARK_LENGTH_MM
     segments = []
-    for x_mm in (0.0, layout.width_mm):
-        for y_mm in (0.0, layout.height_mm):
+    for x_mm in (0.0, width_mm):
+        for y_mm in (0.0, height_mm):
             x_sign = -1 if x_mm == 0 else 1
             y_sign = -1 if y_mm == 0 else 1
             segments.append(

@@ -41,8 +41,35 @@ class CodeError(LabelgenError):
     """A barcode or QR code cannot be made from the given data."""
 
 
+class DigitalLinkError(CodeError):
+    """A scanned URL is not valid GS1 Digital Link (or labelgen code) syntax: `ai` names the AI
+    at fault when one is, `reason` says why; `fourteen_digit` is the GTIN-14 that a legacy
+    8/12/13-digit GTIN in the path stands for."""
+
+    def __init__(
+        self,
+        reason: str,
+        ai: str | None = None,
+        *,
+        title: str | None = None,
+        fourteen_digit: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.ai = ai
+        self.fourteen_digit = fourteen_digit
+        where = f"AI {ai}" + (f" ({title})" if title else "") if ai else ""
+        super().__init__(f"url: {where}: {reason}" if where else f"url: {reason}")
+
+
 class RenderError(LabelgenError):
     """An output format could not be produced from the drawing."""
+
+
+class PackageError(SpecError):
+    """A carton cannot be made from the spec's `package:` and `template:`: one field, one reason."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__([Problem(field, reason)])
 
 
 class NotCompliantError(LabelgenError):
@@ -171,3 +198,12 @@ class ColourError(LabelgenError):
 
 class BatchError(LabelgenError):
     """A print run cannot be made: bad serial source, count, or a run folder that does not match."""
+
+
+class StorageError(ServiceUnavailableError):
+    """The run store (LABELGEN_RUN_STORE_DIR) cannot be used: missing, not writable."""
+
+
+class RunInterruptedError(LabelgenError):
+    """A print run was stopped before it finished (its worker is stopping, or another worker
+    holds it); it is drawn again later from its last checkpoint."""

@@ -6,13 +6,13 @@ import base64
 import hashlib
 import io
 import os
+import struct
 import tempfile
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import uharfbuzz as hb
-from fontTools.ttLib import TTFont
 
 from labelgen.errors import FontError
 from labelgen.resources import bundled_dir
@@ -53,17 +53,16 @@ class FontFace:
 
     @cached_property
     def _tables(self) -> tuple[int, int, int, int, int, frozenset[int]]:
-        with TTFont(str(self.path), lazy=True) as font:
-            os2 = font["OS/2"]
-            hhea = font["hhea"]
-            return (
-                font["head"].unitsPerEm,
-                os2.sCapHeight,
-                os2.sxHeight,
-                hhea.ascent,
-                hhea.descent,
-                frozenset(font.getBestCmap()),
-            )
+        # Read through HarfBuzz, which has the file open already: fontTools would parse the
+        # same tables in Python, a tenth of a second for the faces of one label.
+        face = self._hb_font.face
+        os2 = _table(face, "OS/2")
+        hhea = _table(face, "hhea")
+        # OS/2 version 2 and later: sxHeight at byte 86, sCapHeight at 88; hhea: ascender at 4,
+        # descender at 6 (OpenType's table layouts).
+        x_height, cap_height = struct.unpack_from(">hh", os2, 86)
+        ascent, descent = struct.unpack_from(">hh", hhea, 4)
+        return (face.upem, cap_height, x_height, ascent, descent, frozenset(face.unicodes))
 
     @property
     def units_per_em(self) -> int:
@@ -86,15 +85,31 @@ class FontFace:
     def missing_characters(self, text: str) -> list[str]:
         """Characters of `text` this face has no glyph for (whitespace aside), in order, once each."""
         cmap = self._tables[5]
-        missing: list[str] = []
-        for character in text:
-            if ord(character) not in cmap and not character.isspace() and character not in missing:
-                missing.append(character)
-        return missing
+        # Each distinct character once (a dict keeps their order): a spec's long texts repeat them.
+        return [
+            character
+            for character in dict.fromkeys(text)
+            if ord(character) not in cmap and not character.isspace()
+        ]
 
     def text_width_mm(self, text: str, font_size_pt: float) -> float:
         """The advance width of `text` set on one line at `font_size_pt`, in mm."""
         return glyphs_width_mm(self, shape_text(self, text), font_size_pt)
+
+    @cached_property
+    def pdf_metrics(self) -> PdfFontMetrics:
+        """The face's metrics as a PDF font descriptor gives them (thousandths of an em)."""
+        face = self._hb_font.face
+        bbox = struct.unpack_from(">hhhh", _table(face, "head"), 36)  # xMin, yMin, xMax, yMax
+        italic_angle = struct.unpack_from(">i", _table(face, "post"), 4)[0] / 65536  # 16.16
+        per_mille = 1000 / self.units_per_em
+        return PdfFontMetrics(
+            bbox=tuple(round(value * per_mille) for value in bbox),
+            ascent=round(self._tables[3] * per_mille),
+            descent=round(self._tables[4] * per_mille),
+            cap_height=round(self._tables[1] * per_mille),
+            italic_angle=italic_angle,
+        )
 
     @cached_property
     def woff2_base64(self) -> str:
@@ -103,6 +118,24 @@ class FontFace:
         if woff2_path.exists():
             return base64.b64encode(woff2_path.read_bytes()).decode("ascii")
         return base64.b64encode(build_woff2(self.path)).decode("ascii")
+
+
+def _table(face: hb.Face, tag: str) -> bytes:
+    data: bytes = face.reference_table(tag).data
+    if not data:
+        raise FontError(f"the font has no {tag} table")
+    return data
+
+
+@dataclass(frozen=True)
+class PdfFontMetrics:
+    """A face's bounding box, ascent, descent and cap height in thousandths of an em."""
+
+    bbox: tuple[int, ...]
+    ascent: int
+    descent: int
+    cap_height: int
+    italic_angle: float
 
 
 @dataclass(frozen=True)
@@ -128,6 +161,29 @@ def shape_text(face: FontFace, text: str) -> tuple[ShapedGlyph, ...]:
     )
 
 
+@lru_cache(maxsize=65536)
+def glyph_texts(face: FontFace, text: str) -> tuple[str, ...]:
+    """For each glyph `shape_text` sets for `text`, the characters it stands for: the whole
+    cluster on its first glyph, nothing on the others (what a PDF's ToUnicode map needs)."""
+    glyphs = shape_text(face, text)
+    if len(glyphs) == len(text):
+        return tuple(text)  # one glyph a character, the usual case with ligatures off
+    buffer = hb.Buffer()
+    buffer.add_codepoints([ord(character) for character in text])  # clusters: character indices
+    buffer.guess_segment_properties()
+    hb.shape(face._hb_font, buffer, SHAPING_FEATURES)
+    clusters = [info.cluster for info in buffer.glyph_infos]
+    # A cluster runs up to the next cluster's start in text order (clusters rise left to right).
+    starts = sorted(set(clusters))
+    ends = {start: end for start, end in zip(starts, [*starts[1:], len(text)], strict=True)}
+    texts = []
+    seen: set[int] = set()
+    for cluster in clusters:
+        texts.append("" if cluster in seen else text[cluster : ends[cluster]])
+        seen.add(cluster)
+    return tuple(texts)
+
+
 def shape_text_once(face: FontFace, text: str) -> tuple[ShapedGlyph, ...]:
     """`shape_text` without its cache, for text set once and never again: every unit of a print
     run has its own serial, and caching them filled 130 MB a worker over 100,000 labels."""
@@ -143,6 +199,8 @@ def glyphs_width_mm(face: FontFace, glyphs: tuple[ShapedGlyph, ...], font_size_p
 def build_woff2(ttf_path: Path) -> bytes:
     """The TTF at `ttf_path` re-wrapped as WOFF2 (same glyphs, smaller file)."""
 
+    from fontTools.ttLib import TTFont  # only when a WOFF2 beside the TTF is missing
+
     output = io.BytesIO()
     with TTFont(str(ttf_path)) as font:
         font.flavor = "woff2"
@@ -155,11 +213,14 @@ def bundled_faces() -> dict[str, dict[tuple[int, bool], FontFace]]:
     """Every bundled font file, by family name then (weight, italic)."""
     families: dict[str, dict[tuple[int, bool], FontFace]] = {}
     for path in sorted(bundled_dir("fonts").glob("*.ttf")):
-        with TTFont(str(path), lazy=True) as font:
-            names = font["name"]
-            family = str(names.getDebugName(16) or names.getDebugName(1))
-            weight = int(font["OS/2"].usWeightClass)
-            italic = bool(font["OS/2"].fsSelection & 1)
+        face = hb.Face(hb.Blob.from_file_path(str(path)))
+        family = str(
+            face.get_name(hb.OTNameIdPredefined.TYPOGRAPHIC_FAMILY)
+            or face.get_name(hb.OTNameIdPredefined.FONT_FAMILY)
+        )
+        os2 = _table(face, "OS/2")
+        weight = struct.unpack_from(">H", os2, 4)[0]  # usWeightClass
+        italic = bool(struct.unpack_from(">H", os2, 62)[0] & 1)  # fsSelection bit 0
         families.setdefault(family, {})[(weight, italic)] = FontFace(family, weight, italic, path)
     return families
 

@@ -99,6 +99,8 @@ class BarcodePlacement:
     bar_height_mm: float
     digits_size_pt: float
     symbol: codes.LinearSymbol
+    # What print PDFs take off every bar for the print process's ink spread (half an edge).
+    bar_reduction_mm: float = codes.EAN_BAR_WIDTH_REDUCTION_MM
 
     @property
     def magnification(self) -> float:
@@ -437,6 +439,9 @@ class _PanelSetter:
         self.vietnamese_spec = spec.model_copy(update={"languages": ["vi"]})
         self.english_left_out: list[str] = []
         self.least_heights_mm: dict[str, float] = {}
+        # Every headline step words the same slots' items again: worded once, by slot, items
+        # and spec (objects this setter keeps alive, so their ids stay theirs).
+        self._worded: dict[tuple[int, tuple[str, ...], int], list[Paragraph]] = {}
 
     def set_fitting(self, stream: list[str]) -> tuple[tuple[TextBlock, ...], list[str]]:
         """The panel's blocks, with the headline set smaller until the flow items this panel
@@ -474,6 +479,14 @@ class _PanelSetter:
 
     def _paragraphs(
         self, slot: TextSlot, items: Sequence[str], spec: LabelSpec | None = None
+    ) -> list[Paragraph]:
+        key = (id(slot), tuple(items), id(spec))
+        if key not in self._worded:
+            self._worded[key] = self._word(slot, items, spec)
+        return list(self._worded[key])
+
+    def _word(
+        self, slot: TextSlot, items: Sequence[str], spec: LabelSpec | None
     ) -> list[Paragraph]:
         paragraphs = [
             paragraph
@@ -845,14 +858,19 @@ def _place_graphics(
     qr_box = graphics.get("qr") if with_qr else None
     if qr_box is not None and qr_content is not None and not draft:
         qr, serial_line = place_unit_code(
-            qr_box, manifest.graphic_slots["qr"], qr_content, unit_serial, family
+            qr_box,
+            manifest.graphic_slots["qr"],
+            qr_content,
+            unit_serial,
+            family,
+            process=codes.print_process(spec.print_process),
         )
     barcode = None
     gtin = spec.product.gtin
     if with_barcode and "barcode" in graphics and gtin and is_valid_gtin(gtin):
         symbol = codes.make_retail_barcode(gtin)
         if symbol is not None:
-            barcode = _place_barcode(graphics["barcode"], symbol)
+            barcode = _place_barcode(graphics["barcode"], symbol, spec)
     badge = None
     certificate = spec.certification
     if "badge" in graphics and certificate is not None and certificate.stars >= OCOP_MARK_MIN_STARS:
@@ -951,6 +969,7 @@ def place_unit_code(
     family: str,
     *,
     once: bool = False,
+    process: codes.PrintProcess = codes.PRINT_PROCESSES[codes.DEFAULT_PRINT_PROCESS],
 ) -> tuple[QrPlacement, SerialLine | None]:
     """The QR holding `content` in the slot `box`, and under it the unit's serial when it has one.
 
@@ -962,11 +981,11 @@ def place_unit_code(
     """
     symbol = codes.make_qr_once(content) if once else codes.make_qr(content)
     if serial is None:
-        return _place_qr(box, slot, symbol), None
+        return _place_qr(box, slot, symbol, process), None
     face = font_face(family, REGULAR)
     cap_mm = face.cap_height_mm(SERIAL_SIZE_PT)
     code_box = box.model_copy(update={"height_mm": box.height_mm - SERIAL_GAP_MM - cap_mm})
-    qr = _place_qr(code_box, slot, symbol)
+    qr = _place_qr(code_box, slot, symbol, process)
     text = format_serial(serial)
     # Shaped without the shaping cache: a serial is set once and never again.
     glyphs = shape_text_once(face, text)
@@ -986,7 +1005,9 @@ def format_serial(serial: str) -> str:
     return " ".join(serial[start : start + 4] for start in range(0, len(serial), 4))
 
 
-def _place_qr(box: Box, slot: GraphicSlot, symbol: codes.QrSymbol) -> QrPlacement:
+def _place_qr(
+    box: Box, slot: GraphicSlot, symbol: codes.QrSymbol, process: codes.PrintProcess
+) -> QrPlacement:
     """The largest QR (quiet zone included) the box holds, modules capped at GS1's 0.990 mm.
 
     A box too small for 0.396 mm modules still gets the code at the size it holds, never
@@ -995,15 +1016,21 @@ def _place_qr(box: Box, slot: GraphicSlot, symbol: codes.QrSymbol) -> QrPlacemen
     module_mm = min(box.width_mm, box.height_mm) / modules_with_quiet
     # Whole hundredths of a mm keep module edges on a printer-friendly grid and the SVG compact.
     module_mm = min(codes.QR_MODULE_MM_MAX, int(module_mm * 100) / 100)
+    if process.device_dpi is not None:  # a thermal head: whole dots instead
+        module_mm = process.snap_module_mm(min(box.width_mm, box.height_mm) / modules_with_quiet)
+        module_mm = min(module_mm, process.snap_module_mm(codes.QR_MODULE_MM_MAX))
     size_mm = modules_with_quiet * module_mm
     x_mm, y_mm = _anchor(box, slot, size_mm, size_mm)
     return QrPlacement(x_mm, y_mm, module_mm, symbol)
 
 
-def _place_barcode(box: Box, symbol: codes.LinearSymbol) -> BarcodePlacement:
-    """The barcode at the largest magnification the box holds, at most GS1's 200 %.
+def _place_barcode(box: Box, symbol: codes.LinearSymbol, spec: LabelSpec) -> BarcodePlacement:
+    """The barcode at the largest magnification the box holds, at most GS1's 200 %, its module
+    in whole dots for a thermal printer, its bars narrowed for the spec's print process.
 
-    Under 80 % it is still drawn inside its box and the compliance step reports GS1-EAN-SIZE."""
+    Under 80 % it is still drawn inside its box and the compliance step reports GS1-EAN-SIZE
+    (under the print process's tolerance, GS1-EAN-PRINT-TOLERANCE)."""
+    process = codes.print_process(spec.print_process)
     quiet_modules = symbol.quiet_left_modules + symbol.quiet_right_modules
     total_modules = len(symbol.modules) + quiet_modules
     nominal = codes.EAN_MODULE_MM_NOMINAL
@@ -1014,12 +1041,18 @@ def _place_barcode(box: Box, symbol: codes.LinearSymbol) -> BarcodePlacement:
         box.height_mm / nominal_height_mm,
         codes.EAN_MAGNIFICATION_MAX,
     )
-    module_mm = nominal * magnification
+    module_mm = process.snap_module_mm(nominal * magnification)
+    magnification = module_mm / nominal
     bar_height_mm = symbol.bar_height_mm_nominal * magnification
     digits_size_pt = 8.0 * magnification
     x_mm = box.x_mm + (box.width_mm - total_modules * module_mm) / 2
     y_mm = box.y_mm + (box.height_mm - nominal_height_mm * magnification) / 2
-    return BarcodePlacement(x_mm, y_mm, module_mm, bar_height_mm, digits_size_pt, symbol)
+    reduction_mm = spec.codes.bar_width_reduction_mm
+    if reduction_mm is None:
+        reduction_mm = process.bar_width_reduction_mm
+    return BarcodePlacement(
+        x_mm, y_mm, module_mm, bar_height_mm, digits_size_pt, symbol, reduction_mm
+    )
 
 
 def _place_badge(box: Box, slot: GraphicSlot, spec: LabelSpec) -> BadgePlacement:

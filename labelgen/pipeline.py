@@ -6,16 +6,23 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from labelgen.compliance import Report, check
 from labelgen.compliance.printed_rules import check_label_set
 from labelgen.errors import NotCompliantError, RenderError
-from labelgen.export import DEFAULT_DPI, export_pdf, export_png, export_svg, join_pdfs
 from labelgen.layout import LabelSet, Layout, layout_set
 from labelgen.spec import LabelSpec
 from labelgen.templates import listed_template_ids, load_template
 from labelgen.traceability import DEFAULT_BASE_URL
+
+if TYPE_CHECKING:
+    from labelgen.packaging.render import CartonFile, View
+
+# The exporters and the carton stage are imported where they are used: checking a label needs
+# neither the PDF and PNG libraries nor the carton's. The PNG resolution the API and the
+# exporters default to is set here, where the exporters read it, so as not to load them.
+DEFAULT_DPI = 300
 
 OutputFormat = Literal["svg", "png", "pdf"]
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("svg", "png", "pdf")
@@ -43,8 +50,12 @@ def render(
     as_of: dt.date | None = None,
     qr_url: str | None = None,
     cmyk: bool = False,
+    view: View = "flat",
 ) -> bytes:
     """The label described by `spec`, as the bytes of an SVG, PNG or PDF file.
+
+    A spec with `package:` is a folding carton: its flat dieline (PDF, SVG, PNG), or with
+    `view='folded'` the folded box as PNG (`labelgen.packaging`).
 
     A PDF holds one page per panel of the label set; with `cmyk` it is press CMYK and PDF/X-4
     (`export_pdf`). An SVG or PNG holds one panel, so a set
@@ -53,9 +64,16 @@ def render(
     DRAFT mark and without a traceability QR. `qr_url` replaces the URL the QR code would hold
     (a signed unit's, from the registry).
     """
+    if spec.package is not None or view != "flat":
+        files = _carton_files(
+            spec, output_format, view, dpi, draft, serial, base_url, spec_dir, as_of, qr_url, cmyk
+        )
+        return files[0].content
     label_set = _checked_set(spec, draft, serial, base_url, spec_dir, as_of, qr_url)
     if output_format == "pdf":
-        return join_pdfs([export_pdf(panel, cmyk=cmyk) for panel in label_set.panels])
+        from labelgen.export import export_pdf_pages
+
+        return export_pdf_pages(list(label_set.panels), cmyk=cmyk)
     if len(label_set.panels) > 1:
         raise RenderError(
             f"this label set has {len(label_set.panels)} panels; an {output_format.upper()} "
@@ -76,14 +94,49 @@ def render_panels(
     as_of: dt.date | None = None,
     qr_url: str | None = None,
     cmyk: bool = False,
+    view: View = "flat",
 ) -> list[RenderedPanel]:
     """Each panel of `spec`'s label set as its own file, in print order (refused, or drafted,
-    as `render` does)."""
+    as `render` does). A carton gives its flat, or its folded box and listing image."""
+    if spec.package is not None or view != "flat":
+        files = _carton_files(
+            spec, output_format, view, dpi, draft, serial, base_url, spec_dir, as_of, qr_url, cmyk
+        )
+        return [RenderedPanel(file.suffix or view, file.content) for file in files]
     label_set = _checked_set(spec, draft, serial, base_url, spec_dir, as_of, qr_url)
     return [
         RenderedPanel(panel.manifest.id, export_layout(panel, output_format, dpi=dpi, cmyk=cmyk))
         for panel in label_set.panels
     ]
+
+
+def _carton_files(
+    spec: LabelSpec,
+    output_format: OutputFormat,
+    view: View,
+    dpi: float,
+    draft: bool,
+    serial: str | None,
+    base_url: str,
+    spec_dir: Path | None,
+    as_of: dt.date | None,
+    qr_url: str | None,
+    cmyk: bool,
+) -> list[CartonFile]:
+    from labelgen.packaging.render import checked_carton, render_carton_files
+
+    if spec.package is None:
+        raise RenderError(f"view: '{view}' is for a carton; this spec has no package:")
+    carton = checked_carton(
+        spec,
+        draft=draft,
+        serial=serial,
+        base_url=base_url,
+        spec_dir=spec_dir,
+        as_of=as_of,
+        qr_url=qr_url,
+    )
+    return render_carton_files(carton, output_format, view=view, dpi=dpi, cmyk=cmyk)
 
 
 def panel_file_name(stem: str, panel: str, extension: str) -> str:
@@ -130,6 +183,10 @@ def check_spec(
 ) -> Report:
     """Lay the label set out and check it, without drawing it; when it does not fit, the
     report suggests the bundled templates and sets it would fit on."""
+    if spec.package is not None:
+        from labelgen.packaging.render import check_carton_spec
+
+        return check_carton_spec(spec, as_of=as_of, spec_dir=spec_dir, base_url=base_url)
     label_set = layout_set(spec, spec_dir=spec_dir, base_url=base_url)
     report = check_set(spec, label_set, as_of=as_of)
     return with_suggestions(report, spec, spec_dir=spec_dir, base_url=base_url)
@@ -207,6 +264,8 @@ def export_layout(
     layout: Layout, output_format: OutputFormat, *, dpi: float = DEFAULT_DPI, cmyk: bool = False
 ) -> bytes:
     """A finished panel layout as the bytes of one output format (`cmyk`: a press CMYK PDF)."""
+    from labelgen.export import export_pdf, export_png, export_svg
+
     if output_format == "svg":
         return export_svg(layout)
     if output_format == "png":

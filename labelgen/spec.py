@@ -26,6 +26,13 @@ from pydantic import (
     model_validator,
 )
 
+from labelgen.codes import (
+    DEFAULT_PRINT_PROCESS,
+    EAN_MAGNIFICATION_MAX,
+    EAN_MAGNIFICATION_MIN,
+    EAN_MAGNIFICATION_TOLERANT,
+    PrintProcessName,
+)
 from labelgen.errors import Problem, SpecError
 from labelgen.logos import LOGO_MAX_BYTES, sanitize_logo
 
@@ -215,7 +222,30 @@ class Elsewhere(_Model):
     ) = None
 
 
+class CodeOptions(_Model):
+    """How the codes are printed, where the print process's defaults do not suit (docs/spec.md)."""
+
+    # GS1's 80 % is the least allowed; below the tolerant 100 % the report warns.
+    ean_magnification_min: float = Field(
+        default=EAN_MAGNIFICATION_TOLERANT, ge=EAN_MAGNIFICATION_MIN, le=EAN_MAGNIFICATION_MAX
+    )
+    # Taken off every bar in print PDFs instead of the print process's own (the printer's figure).
+    bar_width_reduction_mm: float | None = Field(default=None, ge=0, le=0.1)
+
+
 MAX_PANELS = 6
+
+CartonStyle = Literal["reverse-tuck-end", "straight-tuck-end", "crash-lock", "sleeve"]
+
+
+class Package(_Model):
+    """A folding carton: its style and inside dimensions (labelgen.packaging draws it)."""
+
+    style: CartonStyle
+    length_mm: float = Field(ge=20, le=600)  # the front's width
+    width_mm: float = Field(ge=15, le=600)  # the side's width
+    depth_mm: float = Field(ge=20, le=600)  # the height when the box stands on its base
+    board_mm: float = Field(default=0.4, ge=0.2, le=1.5)  # folding boxboard caliper
 
 
 class LabelSpec(_Model):
@@ -231,6 +261,10 @@ class LabelSpec(_Model):
     certification: Certification | None = None
     traceability: Traceability = Traceability()
     elsewhere: Elsewhere | None = None
+    # How the labels are printed: picks the codes' print tolerance (labelgen.codes.PRINT_PROCESSES).
+    print_process: PrintProcessName = DEFAULT_PRINT_PROCESS
+    codes: CodeOptions = CodeOptions()
+    package: Package | None = None  # a folding carton: `template:` names its artwork style
 
     @field_validator("template", mode="before")
     @classmethod

@@ -139,6 +139,7 @@ def set_text(
     its compound words stay on one line and its lines are evened out ("Hạt sen / sấy giòn" rather
     than "Hạt sen sấy / giòn" or "Hạt / sen sấy giòn").
     """
+    paragraphs = _cache_key(tuple(paragraphs))
     for strict in (True, False):
         breaking = _Breaking(headline=balance, strict=strict)
         relaxable = False
@@ -158,7 +159,7 @@ def set_text(
                         min_size_pt,
                         leading,
                         breaking,
-                        balance_counts=attempt.line_counts,
+                        attempt.line_counts,
                     )
                     return balanced.text
                 return text
@@ -170,15 +171,40 @@ def set_text(
     return SetText(text.lines, text.font_size_pt, text.height_mm, fits=False)
 
 
+class _Paragraphs(tuple[Paragraph, ...]):
+    """Paragraphs hashed once: `_set_at` is asked about the same paragraphs at a dozen sizes,
+    and hashing them (every run of every paragraph) on each ask cost more than the setting."""
+
+    _hash: int
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+@lru_cache(maxsize=1024)
+def _cache_key(paragraphs: tuple[Paragraph, ...]) -> _Paragraphs:
+    """The one `_Paragraphs` for paragraphs equal to these: a later layout's paragraphs are new
+    objects equal to the last one's, and through this they are compared in depth once per
+    `set_text`, not on each of its `_set_at` cache hits (there the same object is found)."""
+    key = _Paragraphs(paragraphs)
+    key._hash = hash(paragraphs)
+    return key
+
+
+# Kept between calls: the fitting search sets the same paragraphs at the same size again and
+# again, in boxes of other heights (each headline step re-sets the text chained below it, and
+# each height is searched from the top size down): two thirds of a label's settings repeat.
+# The result depends on the arguments alone, so a repeat is the very same setting.
+@lru_cache(maxsize=4096)
 def _set_at(
-    paragraphs: Sequence[Paragraph],
+    paragraphs: tuple[Paragraph, ...],
     family: str,
     width_mm: float,
     size_pt: float,
     min_size_pt: float,
     leading: float,
     breaking: _Breaking,
-    balance_counts: Sequence[int] | None = None,
+    balance_counts: tuple[int, ...] | None = None,
 ) -> _Attempt:
     """The paragraphs set at `size_pt`: greedily, or with each paragraph's lines evened out at
     the count in `balance_counts`."""

@@ -22,6 +22,9 @@ for spec in examples/*.yaml; do
   for format in svg png pdf; do
     .venv/bin/labelgen render "$spec" -o "out/$name$suffix.$format" "${draft[@]}" || status=1
   done
+  if grep -q '^package:' "$spec"; then  # a carton: its folded box and listing image too
+    .venv/bin/labelgen render "$spec" -o "out/$name$suffix.folded.png" --view folded "${draft[@]}" || status=1
+  fi
 done
 rm -f out/hat-sen-say-run.*  # a new run each time (a run never reuses an earlier run's files)
 .venv/bin/labelgen batch examples/hat-sen-say.yaml --serials examples/serials.csv \

@@ -10,6 +10,7 @@ system_packages=(
   ghostscript qpdf                                                 # separations and PDF checks in tests
   chromium                                                         # browser tests
   wrk                                                              # benchmarks/bench_verify.py
+  postgresql                                                       # a throw-away server for the tests when none runs
 )
 missing=()
 for package in "${system_packages[@]}"; do

@@ -12,12 +12,18 @@ import pytest
 import yaml
 from imaging import open_png, rasterise_pdf
 from PIL import Image
+from throwaway_postgres import ThrowawayPostgres, answers, start_throwaway_postgres
 
 # The export module points fontconfig at the bundled fonts when it is imported, which must happen
 # before CairoSVG or WeasyPrint first load fontconfig: import it before anything renders.
 from labelgen.export import export_pdf, export_png, export_svg
 from labelgen.layout import Layout, layout_set
-from labelgen.registry.testing import BACKENDS, temporary_database
+from labelgen.registry.testing import (
+    BACKENDS,
+    POSTGRES_URL_VARIABLE,
+    postgres_test_url,
+    temporary_database,
+)
 from labelgen.spec import LabelSpec, parse_spec
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
@@ -26,6 +32,25 @@ HANDICRAFT_EXAMPLE = "chieu-dinh-yen"
 TEMPLATE_IDS = ("ocop-classic", "round-jar", "bottle-wrap", "back-panel", "hang-tag")
 PANEL_IDS = (*TEMPLATE_IDS, "hang-tag-back")  # a two-sided hang tag's back is a panel of its own
 BARCODE_TEMPLATE_IDS = frozenset({"bottle-wrap", "back-panel", "hang-tag-back"})
+
+_throwaway_postgres: ThrowawayPostgres | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """When no PostgreSQL answers at the test URL, start a throw-away one for the session."""
+    global _throwaway_postgres
+    if answers(postgres_test_url()):
+        return
+    try:
+        _throwaway_postgres = start_throwaway_postgres()
+    except RuntimeError as error:
+        pytest.exit(str(error), returncode=3)
+    os.environ[POSTGRES_URL_VARIABLE] = _throwaway_postgres.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _throwaway_postgres is not None:
+        _throwaway_postgres.stop()
 
 
 def example_document(example: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import subprocess
 import sys
 import unicodedata
@@ -603,3 +604,31 @@ def test_a_hang_tag_run_fits_its_serials_under_the_codes_or_leaves_them_out(
         made = run_batch_command(spec, "--serials", serials, *options, "-o", str(tmp_path / name))
         assert made.returncode == 0, made.stderr
         assert "Preflight: PASSED" in made.stdout
+
+
+def qr_modules_mm(pdf_path: Path) -> set[float]:
+    """The module size of every QR drawn on the first sheet (each code is one `cm` scaled by its
+    module, as labelgen.production.stamp writes it)."""
+    with pikepdf.open(pdf_path) as pdf:
+        content = pdf.pages[0].Contents.read_bytes().decode("latin-1")
+    matches = re.findall(r"q (\d+\.\d+) 0 0 -\1 [\d.]+ [\d.]+ cm", content)
+    return {round(float(module_pt) / PT_PER_MM, 4) for module_pt in matches}
+
+
+@pytest.mark.parametrize("process", ["offset", "thermal-300dpi"])
+def test_a_run_sizes_every_code_for_its_print_process(tmp_path: Path, process: str) -> None:
+    spec_path = write_spec(tmp_path, JAR_SET)
+    document = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    document["print_process"] = process
+    spec_path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    write_serials(tmp_path / "serials.csv", 4)
+    request = request_for(spec_path, tmp_path / "run.pdf", serials_file=tmp_path / "serials.csv")
+    modules_mm = qr_modules_mm(run_batch(request).output)
+    assert modules_mm
+    dot_mm = 25.4 / 300
+    whole_dots = {module_mm: abs(module_mm / dot_mm - round(module_mm / dot_mm)) < 1e-3
+                  for module_mm in modules_mm}  # fmt: skip
+    if process == "thermal-300dpi":
+        assert all(whole_dots.values()), modules_mm
+    else:
+        assert not all(whole_dots.values()), modules_mm

@@ -2,8 +2,8 @@
 
 axe-core is vendored under tests/axe/ (MPL-2.0, its notice beside it) and injected into the page;
 the page itself never loads it. No violation of impact serious or critical is allowed, with the
-page empty, with the example loaded (findings, warnings, previews) and with the confirmation asked
-before the example replaces a producer's work.
+page empty, with the example loaded (findings, warnings, previews), with the confirmation asked
+before the example replaces a producer's work, and with a carton's fields and previews.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from test_designer_browser import (
     LiveServer,
     expect_verdict,
     open_context,
+    previews_drawn,
     server,
     watch_page,
 )
@@ -74,5 +75,13 @@ def test_axe_finds_nothing_serious_on_the_designer(
     page.wait_for_selector("#confirm-dialog[open]")
     assert axe_violations(page) == []
     page.click("#confirm-no")
+
+    # A carton: its style and sizes, the flat and folded previews, a size out of range.
+    page.fill("#f-product-gtin", "8936012345674")
+    page.click("label.segment:has(#f-packaging-carton)")
+    previews_drawn(page, ["flat", "folded"])
+    page.fill("#f-package-width-mm", "5")
+    expect_verdict(page, "invalid")
+    assert axe_violations(page) == []
     log.assert_clean()
     context.close()

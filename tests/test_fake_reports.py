@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from labelgen.cli import main
 from labelgen.registry import Registry, RegistrySettings
-from labelgen.registry.database import upgrade_database
+from labelgen.registry.database import HEAD_REVISION, upgrade_database
 from labelgen.registry.testing import Seed, clear_database, seed_registry, temporary_database
 from labelgen.service.app import create_app
 from labelgen.service.verification import VERIFY_CSP
@@ -205,7 +205,7 @@ def test_the_migration_upgrades_a_fresh_database(tmp_path: Path) -> None:
         with engine.connect() as connection:
             assert "fake_reports" in inspect(connection).get_table_names()
             revision = connection.execute(text("SELECT version_num FROM alembic_version"))
-            assert revision.scalar() == "0002"
+            assert revision.scalar() == HEAD_REVISION
     finally:
         engine.dispose()
 

@@ -19,7 +19,7 @@ from labelgen.service.app import create_app
 # Generous: the point is that nobody waits for the lock (30 s before), not a speed target.
 ANSWER_BOUND_S = 5.0
 LOCK_HOLD_S = 12
-SCAN_URL = "/01/08936099999997/21/X1"
+SCAN_URL = "/01/08936099999999/21/X1"
 JSON_ACCEPT = {"accept": "application/json"}
 
 HOLD_LOCK = """

@@ -77,7 +77,7 @@ def assert_codes_read_back(found: dict[str, list[str]], case: LabelCase, source:
     """The QR holds the traceability URL, the EAN-13 the GTIN, and nothing else is found."""
     layout = case.layout
     expected = {}
-    if "qr" in layout.manifest.graphic_slots:  # a tag's front leaves its codes to the back
+    if "qr" in layout.manifest.graphic_slots:  # a tag's back leaves its QR to the front
         assert layout.qr_content, f"{case.case_id}: the layout has no QR content"
         expected["QRCode"] = [layout.qr_content]
     if case.has_barcode_slot:

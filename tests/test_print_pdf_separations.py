@@ -87,9 +87,11 @@ def food_set_pages() -> list[Page]:
 
 
 @pytest.fixture(scope="module")
-def hang_tag_back_page() -> Page:
-    layout = panel_layout(example_spec(HANDICRAFT_EXAMPLE, "hang-tag"), "hang-tag-back")
-    return Page(separations(export_pdf(layout, cmyk=True))[0], layout)
+def hang_tag_pages() -> list[Page]:
+    """Both sides of the handicraft hang tag: the QR on its front, the EAN-13 on its back."""
+    spec = example_spec(HANDICRAFT_EXAMPLE, "hang-tag")
+    layouts = [panel_layout(spec, panel) for panel in ("hang-tag", "hang-tag-back")]
+    return [Page(separations(export_pdf(layout, cmyk=True))[0], layout) for layout in layouts]
 
 
 def test_a_cmyk_label_set_is_pdfx4_with_its_output_intent() -> None:
@@ -111,10 +113,10 @@ def test_a_cmyk_label_set_is_pdfx4_with_its_output_intent() -> None:
 
 
 def test_body_text_and_codes_are_solid_black_on_the_black_plate_alone(
-    food_set_pages: list[Page], hang_tag_back_page: Page
+    food_set_pages: list[Page], hang_tag_pages: list[Page]
 ) -> None:
     checked = 0
-    for page in [*food_set_pages, hang_tag_back_page]:
+    for page in [*food_set_pages, *hang_tag_pages]:
         layout = page.layout
         boxes = [block.box for block in layout.texts if block.color == "text"]
         if layout.qr is not None:

@@ -10,7 +10,6 @@ import csv
 import datetime as dt
 import io
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,22 +19,17 @@ from urllib.parse import urlsplit
 
 import pikepdf
 import pytest
-import yaml
 import zxingcpp
 from fastapi.testclient import TestClient
 from imaging import open_png
 from PIL import Image
 from service_support import (
-    EXAMPLES_DIR,
     NOT_COMPLIANT_EXAMPLE,
     assert_problem,
     service_settings,
     spec_document,
 )
 
-from labelgen.errors import ConflictError, NotFoundError, SigningKeyError
-from labelgen.production.imposition import ImpositionOptions
-from labelgen.production.serials import UnitCode
 from labelgen.registry import Registry, RegistrySettings
 from labelgen.registry.testing import (
     Seed,
@@ -44,9 +38,6 @@ from labelgen.registry.testing import (
 )
 from labelgen.service.app import create_app
 from labelgen.service.routers.runs import RunDocument
-from labelgen.service.runs import RunManager, RunOrder
-from labelgen.spec import LabelSpec, parse_spec
-from labelgen.traceability import trace_url
 
 BASE_URL = "https://truyxuat.example.vn"
 SALT = bytes(range(32))
@@ -422,92 +413,3 @@ def test_the_api_description_holds_the_runs(service: Service) -> None:
     assert statuses["enum"] == ["queued", "running", "done", "failed"]
     pdf = document["paths"]["/api/v1/runs/{run_id}/pdf"]["get"]["responses"]
     assert list(pdf["200"]["content"]) == ["application/pdf"]
-
-
-# --- the run thread ----------------------------------------------------------------------------
-
-
-def example_spec() -> LabelSpec:
-    document = yaml.safe_load((EXAMPLES_DIR / "hat-sen-say.yaml").read_text(encoding="utf-8"))
-    return parse_spec(document)
-
-
-def order_for(spec: LabelSpec, allocate: Any, count: int = 3) -> RunOrder:
-    return RunOrder(
-        spec=spec,
-        spec_bytes=spec.model_dump_json().encode("utf-8"),
-        count=count,
-        sheet=ImpositionOptions(sheet="A4"),
-        sheets_total=1,
-        cmyk=False,
-        base_url=BASE_URL,
-        job_name=None,
-        serials=None,
-        allocate=allocate,
-    )
-
-
-def wait_for_status(manager: RunManager, run_id: str, owner: int) -> dict[str, Any]:
-    deadline = time.monotonic() + FINISH_TIMEOUT_S
-    while True:
-        document = manager.document(run_id, owner)
-        if document["status"] in ("done", "failed"):
-            return document
-        assert time.monotonic() < deadline, f"still {document['status']} after the timeout"
-        time.sleep(0.05)
-
-
-def test_a_run_that_fails_in_the_background_leaves_nothing_to_download(tmp_path: Path) -> None:
-    def refuse(count: int, request_id: str) -> list[UnitCode]:
-        raise SigningKeyError("no active signing key")
-
-    manager = RunManager(tmp_path / "runs")
-    manager.start()
-    try:
-        job = manager.submit(7, order_for(example_spec(), refuse))
-        document = wait_for_status(manager, job.id, 7)
-        assert document["status"] == "failed"
-        assert document["error"]["type"] == "/problems/signing-unavailable"
-        assert document["error"]["detail"] == "no active signing key"
-        assert document["links"] is None and document["size_bytes"] is None
-        assert not (tmp_path / "runs" / job.id).exists()
-        with pytest.raises(ConflictError, match="failed"):
-            manager.finished_file(job.id, 7, "pdf")
-        with pytest.raises(NotFoundError):
-            manager.document(job.id, 8)
-    finally:
-        manager.stop()
-
-
-def test_stopping_fails_the_running_and_the_waiting_runs_and_deletes_their_files(
-    tmp_path: Path,
-) -> None:
-    spec = example_spec()
-    allocating = threading.Event()
-    release = threading.Event()
-
-    def allocate_when_released(count: int, request_id: str) -> list[UnitCode]:
-        allocating.set()
-        assert release.wait(FINISH_TIMEOUT_S)
-        serials = [f"S{index:04d}" for index in range(count)]
-        return [UnitCode(serial, str(trace_url(spec, BASE_URL, serial))) for serial in serials]
-
-    manager = RunManager(tmp_path / "runs")
-    manager.start()
-    running = manager.submit(7, order_for(spec, allocate_when_released))
-    waiting = manager.submit(7, order_for(spec, allocate_when_released))
-    assert allocating.wait(FINISH_TIMEOUT_S)
-    stopper = threading.Thread(target=manager.stop)
-    stopper.start()
-    try:
-        # The waiting run is failed first; the running one stops at its first sheet.
-        assert wait_for_status(manager, waiting.id, 7)["status"] == "failed"
-    finally:
-        release.set()
-        stopper.join()
-    for job in (running, waiting):
-        document = manager.document(job.id, 7)
-        assert document["status"] == "failed"
-        assert document["error"]["type"] == "/problems/unavailable"
-        assert "stopped before the run finished" in document["error"]["detail"]
-    assert list((tmp_path / "runs").iterdir()) == []

@@ -39,6 +39,8 @@ VALID_GREEN = "rgb(11, 110, 79)"
 REVOKED_RED = "rgb(180, 35, 24)"
 # "Unknown code" says "be careful": a warning's amber, not a neutral grey.
 UNKNOWN_AMBER = "rgb(146, 64, 14)"
+# "Certified" is neither good news about this package nor a warning: a neutral blue.
+CERTIFIED_BLUE = "rgb(29, 78, 216)"
 DESKTOP = {"width": 1366, "height": 900}
 SERVER_START_S = 120
 
@@ -117,6 +119,14 @@ def scanned_url(live: LiveService, tmp_path: Path) -> str:
     return url
 
 
+def other_unit_url(live: LiveService) -> str:
+    """The signed URL, on the test server, of the other producer's first unit."""
+    seed = live.seed
+    return live.registry.signed_unit_urls(
+        seed.other_producer, seed.other_gtin, seed.batch_code, [seed.other_serials[0]], live.url
+    )[0]
+
+
 def on_test_server(live: LiveService, url: str) -> str:
     """The code's URL with its origin replaced by the test server's (the path and query, which
     carry the code and its signature, are kept as they are)."""
@@ -189,8 +199,7 @@ def test_the_page_is_english_for_an_english_phone(
     live: LiveService, browser: Browser, tmp_path: Path
 ) -> None:
     page, log = open_phone_page(browser, live, locale="en-GB")
-    serial = live.seed.other_serials[0]
-    page.goto(f"{live.url}/01/08936055501235/10/L261120/21/{serial}")
+    page.goto(other_unit_url(live))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Valid OCOP certification")
     page.locator("a.lang-switch").click()
@@ -206,16 +215,41 @@ def test_the_page_is_english_for_an_english_phone(
 def test_axe_finds_nothing_serious_on_the_verification_page(
     live: LiveService, browser: Browser, viewport: dict[str, int]
 ) -> None:
-    """axe-core (tests/axe/) on each kind of verdict: valid, unknown and forged."""
+    """axe-core (tests/axe/) on each kind of verdict: valid, certified and unknown."""
     context = browser.new_context(viewport=viewport, locale="vi-VN", bypass_csp=True)
     page = context.new_page()
-    serial = live.seed.other_serials[0]
-    valid = f"{live.url}/01/08936055501235/10/L261120/21/{serial}"
+    certified = f"{live.url}/01/08936055501235/10/L261120"
     unknown = f"{live.url}/01/08936055501235/10/L261120/21/ZZZZZZZZZZZZZZZZ"
-    for url, status in ((valid, "valid"), (unknown, "unknown")):
+    tones = {}
+    for url, status in (
+        (other_unit_url(live), "valid"),
+        (certified, "certified"),
+        (unknown, "unknown"),
+    ):
         page.goto(url)
         expect(page.locator(".verdict")).to_have_attribute("data-status", status)
         assert axe_violations(page) == [], status
-    tone = page.locator(".verdict").evaluate("node => getComputedStyle(node).backgroundColor")
-    assert tone == UNKNOWN_AMBER
+        verdict = page.locator(".verdict")
+        tones[status] = verdict.evaluate("node => getComputedStyle(node).backgroundColor")
+    assert tones == {"valid": VALID_GREEN, "certified": CERTIFIED_BLUE, "unknown": UNKNOWN_AMBER}
+    context.close()
+
+
+def test_the_designer_says_when_the_qr_code_would_not_be_found(
+    live: LiveService, browser: Browser
+) -> None:
+    """The example is registered (seeded): ready. Another batch: still printable, but the
+    status says what its QR code would answer, and the batch field says how to register it."""
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{live.url}/")
+    page.click("#load-example")
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "compliant", timeout=60_000)
+    expect(status).not_to_contain_text("Mã không có trong hệ thống")
+    page.fill("#f-product-batch", "L999")
+    expect(status).to_contain_text("Mã không có trong hệ thống", timeout=60_000)
+    expect(status).to_have_attribute("data-state", "compliant")
+    batch_field = page.locator("[data-field~='product.batch'] .findings li")
+    expect(batch_field.first).to_contain_text("labelgen registry batch add --from-spec")
     context.close()

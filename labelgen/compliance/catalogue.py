@@ -15,7 +15,7 @@ from labelgen.compliance.report import Finding, Severity
 # [S] a secondary source, [U] unconfirmed; "advice" is not a legal requirement at all, or a
 # requirement the check can only guess at from the spec, so it never blocks a release.
 Basis = Literal["C", "S", "U", "advice"]
-Stage = Literal["spec", "layout"]
+Stage = Literal["spec", "layout", "registry"]
 Language = Literal["vi", "en"]
 
 BASIS_NOTES: dict[Basis, str] = {
@@ -640,6 +640,109 @@ _OTHER_RULES = (
         why="A print-shop norm reported by secondary sources.",
     ),
     Rule(
+        id="PRINT-TEXT-PROCESS-INKS",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "Text under 12 pt is printed on one plate (black and greys on K alone); in a brand "
+            "colour mixed from several process inks it is reported, since the plates never "
+            "register perfectly."
+        ),
+        message_vi=(
+            "Chữ cỡ {size_pt} pt in màu {color} ghép từ nhiều mực ({inks}); chữ dưới 12 pt in "
+            "chồng nhiều bản dễ bị nhòe viền khi lệch bản — hãy chọn màu một mực hoặc màu pha."
+        ),
+        message_en=(
+            "Text of {size_pt} pt is printed in {color}, a mix of process inks ({inks}); text "
+            "under 12 pt from several plates fringes when they misregister: use a one-ink or "
+            "spot colour."
+        ),
+        reference=REF_PRINT,
+        why="A print-shop norm reported by secondary sources; the brand colour may be meant.",
+    ),
+    Rule(
+        id="PRINT-LINE-PROCESS-INKS",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.*",),
+        summary=(
+            "Lines thinner than 0.25 mm are printed on one plate; in a colour mixed from several "
+            "process inks they are reported."
+        ),
+        message_vi=(
+            "Nét rộng {width_mm} mm in màu {color} ghép từ nhiều mực ({inks}); nét mảnh dưới "
+            "0,25 mm in chồng nhiều bản dễ bị lệch màu."
+        ),
+        message_en=(
+            "A {width_mm} mm line is printed in {color}, a mix of process inks ({inks}); lines "
+            "under 0.25 mm from several plates show misregister."
+        ),
+        reference=REF_PRINT,
+        why="A print-shop norm reported by secondary sources; the brand colour may be meant.",
+    ),
+    Rule(
+        id="PRINT-REVERSED-TEXT",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.*",),
+        summary="Text reversed out of ink (as light as the paper) is at least 7 pt.",
+        message_vi=(
+            "Chữ {color} cỡ {size_pt} pt in âm bản trên nền mực; dưới 7 pt mực loang sẽ lấp "
+            "nét chữ."
+        ),
+        message_en=(
+            "Text in {color} of {size_pt} pt is reversed out of ink; under 7 pt the spreading "
+            "ink fills its strokes in."
+        ),
+        reference=REF_PRINT,
+        why="A print-shop norm reported by secondary sources.",
+    ),
+    Rule(
+        id="PRINT-REVERSED-LINE",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.*",),
+        summary="Lines reversed out of ink (as light as the paper) are at least 0.2 mm wide.",
+        message_vi=(
+            "Nét {color} rộng {width_mm} mm in âm bản trên nền mực; dưới 0,2 mm mực loang sẽ "
+            "lấp mất nét."
+        ),
+        message_en=(
+            "A {width_mm} mm line in {color} is reversed out of ink; under 0.2 mm the spreading "
+            "ink fills it in."
+        ),
+        reference=REF_PRINT,
+        why="A print-shop norm reported by secondary sources.",
+    ),
+    Rule(
+        id="PRINT-CODE-ON-FOLD",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.qr", "layout.barcode"),
+        summary=(
+            f"On a carton, the QR code and the EAN-13 (with their quiet zones) stay at least "
+            f"{format_number(limits.SAFE_ZONE_MM, 'en')} mm from every fold and glue area."
+        ),
+        message_vi=(
+            "Mã trên mặt {face} của hộp chỉ cách nếp gấp hoặc vùng dán keo {distance_mm} mm, "
+            f"chưa đủ {format_number(limits.SAFE_ZONE_MM, 'vi')} mm; mã bị gấp hoặc dán đè có thể "
+            "không quét được."
+        ),
+        message_en=(
+            "A code on the carton's {face} face lies {distance_mm} mm from a fold or glue area, "
+            f"closer than {format_number(limits.SAFE_ZONE_MM, 'en')} mm; a folded or glued-over "
+            "code may not scan."
+        ),
+        reference=REF_PRINT,
+        why="A print-shop norm reported by secondary sources.",
+    ),
+    Rule(
         id="PRINT-MIN-TEXT-SIZE",
         severity="warning",
         basis="S",
@@ -1224,9 +1327,156 @@ _OTHER_RULES = (
         ),
         reference=REF_EAN,
     ),
+    Rule(
+        id="GS1-EAN-PRINT-TOLERANCE",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.ean13",),
+        summary=(
+            "The EAN-13 is at least at the magnification its print process needs to scan after "
+            f"the press's ink spread and blur ({limits.EAN_MAGNIFICATION_TOLERANT_PERCENT} % by "
+            "default), or at what `codes.ean_magnification_min` accepts."
+        ),
+        message_vi=(
+            "Mã vạch EAN-13 chỉ in ở độ phóng đại {magnification} %, dưới {required} % mà cách "
+            "in {print_process} cần để còn quét được sau khi mực loang; hãy chọn mẫu nhãn có ô "
+            "mã vạch lớn hơn, hoặc hỏi nhà in rồi đặt codes.ean_magnification_min."
+        ),
+        message_en=(
+            "The EAN-13 prints at {magnification} % magnification, below the {required} % that "
+            "{print_process} printing needs for it to scan after the ink spreads; choose a "
+            "template with a larger barcode slot, or ask the printer and set "
+            "codes.ean_magnification_min."
+        ),
+        reference=REF_EAN,
+        why=(
+            "GS1's 80 % is the legal floor; the print tolerance above it is print-shop practice "
+            "(a secondary source), and the printer knows its own press."
+        ),
+    ),
+    Rule(
+        id="GS1-EAN-REDUCED-MAGNIFICATION",
+        severity="warning",
+        basis="advice",
+        stage="layout",
+        fields=("layout.ean13",),
+        summary=(
+            "An EAN-13 the spec accepts below "
+            f"{limits.EAN_MAGNIFICATION_TOLERANT_PERCENT} % (`codes.ean_magnification_min`, "
+            "down to GS1's 80 %) is reported, so that a press proof is scanned before the run."
+        ),
+        message_vi=(
+            "Mã vạch EAN-13 in ở độ phóng đại {magnification} % (nhãn cho phép đến {accepted} %): "
+            "hãy quét thử bản in thử trước khi in hàng loạt."
+        ),
+        message_en=(
+            "The EAN-13 prints at {magnification} % magnification (the spec accepts down to "
+            "{accepted} %): scan a press proof before the run."
+        ),
+        reference=REF_EAN,
+        why="Within GS1's range and accepted by the spec: a reminder, never a refusal.",
+    ),
+    Rule(
+        id="GS1-QR-PRINT-TOLERANCE",
+        severity="warning",
+        basis="S",
+        stage="layout",
+        fields=("layout.qr",),
+        summary=(
+            "The QR code's module is at least what its print process needs to scan after the "
+            f"press's ink spread and blur ({limits.QR_MODULE_TOLERANT_MM} mm by default)."
+        ),
+        message_vi=(
+            "Mô-đun của mã QR là {module_mm} mm, nhỏ hơn {required_mm} mm mà cách in "
+            "{print_process} cần; hãy chọn mẫu nhãn có ô mã QR lớn hơn hoặc rút ngắn nội dung mã."
+        ),
+        message_en=(
+            "The QR code's module is {module_mm} mm, under the {required_mm} mm that "
+            "{print_process} printing needs; choose a template with a larger QR slot or "
+            "shorten what the code holds."
+        ),
+        reference=REF_QR,
+        why=(
+            "GS1's 0.396 mm is the legal floor; the print tolerance above it is print-shop "
+            "practice (a secondary source), and a print run's longer signed codes may sit below it."
+        ),
+    ),
 )
 
-RULES: tuple[Rule, ...] = _MANDATORY_RULES + _OTHER_RULES
+REF_REGISTRY = (
+    f"{REF_OCOP}; GS1 Digital Link URI Syntax (mã QR dẫn tới trang xác thực của hệ thống)"
+)
+REGISTRY_WHY = (
+    "The label itself may be lawful; only the answer its QR code gets from the configured "
+    "registry is at stake, so this never blocks a release."
+)
+# Checked against the configured registry (labelgen.compliance.registry_rules), not the spec
+# alone: only `labelgen check` with a registry, the service's check and the designer run them.
+_REGISTRY_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="OCOP-REGISTRY-CERTIFICATE",
+        severity="warning",
+        basis="advice",
+        stage="registry",
+        fields=("certification.certificate_no",),
+        summary=(
+            "The certificate the label cites is in the configured registry, for this product "
+            "and with these stars."
+        ),
+        message_vi=(
+            "Giấy chứng nhận {certificate_no} {problem} trong hệ thống xác thực; người mua quét "
+            "mã QR sẽ thấy “Mã không có trong hệ thống”. Nhờ cơ quan cấp chứng nhận đăng ký "
+            "(labelgen registry certificate add) trước khi in."
+        ),
+        message_en=(
+            "Certificate {certificate_no} {problem} in the verification registry; a buyer who "
+            "scans the QR code will read “not in the system”. Ask the issuing body to register "
+            "it (labelgen registry certificate add) before printing."
+        ),
+        reference=REF_REGISTRY,
+        why=REGISTRY_WHY,
+    ),
+    Rule(
+        id="OCOP-REGISTRY-PRODUCT",
+        severity="warning",
+        basis="advice",
+        stage="registry",
+        fields=("product.gtin",),
+        summary="The product's GTIN is registered in the configured registry.",
+        message_vi=(
+            "Sản phẩm mang mã GTIN {gtin} chưa có trong hệ thống xác thực; mã QR sẽ trả lời "
+            "“Mã không có trong hệ thống”. Đăng ký sản phẩm và lô cùng lúc: {command}"
+        ),
+        message_en=(
+            "No product with GTIN {gtin} is in the verification registry; the QR code will "
+            "answer “not in the system”. Register the product and its batch in one step: "
+            "{command}"
+        ),
+        reference=REF_REGISTRY,
+        why=REGISTRY_WHY,
+    ),
+    Rule(
+        id="OCOP-REGISTRY-BATCH",
+        severity="warning",
+        basis="advice",
+        stage="registry",
+        fields=("product.batch",),
+        summary="The label's batch is registered for its product in the configured registry.",
+        message_vi=(
+            "Lô {batch} chưa được đăng ký trong hệ thống xác thực; mã QR sẽ trả lời “Mã không "
+            "có trong hệ thống”. Đăng ký lô từ chính tệp nhãn này: {command}"
+        ),
+        message_en=(
+            "Batch {batch} is not registered in the verification registry; the QR code will "
+            "answer “not in the system”. Register it from this label spec: {command}"
+        ),
+        reference=REF_REGISTRY,
+        why=REGISTRY_WHY,
+    ),
+)
+
+RULES: tuple[Rule, ...] = _MANDATORY_RULES + _OTHER_RULES + _REGISTRY_RULES
 """Every rule, in the order docs/rules.md lists them."""
 
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
@@ -1267,7 +1517,8 @@ def _fill(template: str, params: Mapping[str, Any], language: Language) -> str:
 
 
 def rules_for_stage(stage: Stage) -> Iterator[Rule]:
-    """The rules checked at one stage: 'spec' (from the spec alone) or 'layout' (as drawn)."""
+    """The rules checked at one stage: 'spec' (from the spec alone), 'layout' (as drawn) or
+    'registry' (against the configured registry)."""
     return (rule for rule in RULES if rule.stage == stage)
 
 
@@ -1285,7 +1536,9 @@ def render_rules_markdown() -> str:
         "check can only infer from the spec, is a `warning` or `info` and never blocks.",
         "`spec` rules are checked from the label spec; `layout` rules are measured on the drawn",
         "label by the layout stage, which reports them through `make_finding(rule_id, field,",
-        "**params)`. Message parameters are shown in braces.",
+        "**params)`; `registry` rules compare the spec with the configured certificate registry",
+        "(`labelgen check` when one is set up, the service's check and the designer). Message",
+        "parameters are shown in braces.",
         "",
         "| id | severity | basis | stage | fields |",
         "| --- | --- | --- | --- | --- |",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from labelgen import codes
+from labelgen.colors import relative_luminance
 from labelgen.compliance import limits
 from labelgen.compliance.catalogue import make_finding
 from labelgen.compliance.contrast_rules import check_contrast
 from labelgen.compliance.report import Finding
-from labelgen.fonts import font_face
+from labelgen.fonts import MM_PER_PT, font_face
 from labelgen.layout import Layout, TextBlock
 from labelgen.spec import LabelSpec
 from labelgen.templates import Box
@@ -29,6 +34,9 @@ def check_layout(layout: Layout, spec: LabelSpec) -> list[Finding]:
         _qr_size,
         _codes_kept_clear,
         _ean_size,
+        _ean_print_tolerance,
+        _qr_print_tolerance,
+        _print_colours,
         check_contrast,
     ):
         findings.extend(check(layout, spec))
@@ -243,3 +251,189 @@ def _ean_size(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
             bar_height_mm=round(barcode.bar_height_mm, 2),
             min_bar_height_mm=round(min_bar_mm, 2),
         )
+
+
+def _ean_print_tolerance(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    """An EAN-13 within GS1's range but without the room its print process needs.
+
+    Under GS1's 80 % GS1-EAN-SIZE speaks; from there up to the print process's magnification
+    (100 %) the bars scan off a perfect print but not always off a press that spreads its ink.
+    """
+    barcode = layout.barcode
+    if barcode is None:
+        return
+    magnification = round(barcode.magnification, 4)
+    if magnification + 1e-6 < codes.EAN_MAGNIFICATION_MIN:
+        return
+    process = codes.print_process(spec.print_process)
+    accepted = min(process.ean_magnification_min, spec.codes.ean_magnification_min)
+    shown = _percent(magnification)
+    if magnification + 1e-6 < accepted:
+        yield make_finding(
+            "GS1-EAN-PRINT-TOLERANCE",
+            "layout.barcode",
+            magnification=shown,
+            required=_percent(accepted),
+            print_process=process.name,
+        )
+    elif magnification + 1e-6 < process.ean_magnification_min:
+        yield make_finding(
+            "GS1-EAN-REDUCED-MAGNIFICATION",
+            "layout.barcode",
+            magnification=shown,
+            accepted=_percent(accepted),
+        )
+
+
+def _qr_print_tolerance(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    """A QR code within GS1's module range but under what its print process needs."""
+    qr = layout.qr
+    if qr is None or qr.module_mm + 1e-9 < limits.QR_MODULE_MIN_MM:
+        return  # under GS1's own minimum: GS1-QR-MODULE-SIZE speaks
+    process = codes.print_process(spec.print_process)
+    # A thermal head's module is whole dots: 0.5 mm is 5.9 dots at 300 dpi, so 6 are needed.
+    required_mm = process.qr_module_mm_min
+    if process.dot_mm is not None:
+        required_mm = math.ceil(required_mm / process.dot_mm - 1e-9) * process.dot_mm
+    if qr.module_mm + 1e-9 < required_mm:
+        yield make_finding(
+            "GS1-QR-PRINT-TOLERANCE",
+            "layout.qr",
+            module_mm=round(qr.module_mm, 3),
+            required_mm=round(required_mm, 3),
+            print_process=process.name,
+        )
+
+
+def _percent(ratio: float) -> float:
+    """A magnification as a percentage with one decimal (86.6)."""
+    return round(ratio * 100, 1)
+
+
+# --- Colours for print (REGULATIONS §7, print-shop norms) ---------------------------------------
+
+SMALL_TEXT_PT = 12.0  # under this, text printed from several plates frays when they misregister
+FINE_LINE_MM = 0.25  # and lines under this
+REVERSED_TEXT_MIN_PT = 7.0  # reversed out of ink, thinner strokes fill in as the ink spreads
+REVERSED_LINE_MIN_MM = 0.2
+_SVG = "{http://www.w3.org/2000/svg}"
+_INHERITED = ("fill", "stroke", "stroke-width", "font-size")
+_NUMBER = re.compile(r"-?[0-9.]+(?:e-?[0-9]+)?")
+# Only flat colours are judged: a gradient or pattern (url(#…)) is not one ink mix.
+_FLAT_COLOUR = re.compile(r"#[0-9A-F]{6}")
+# Crop marks are registration colour on every plate by design; codes are black alone already.
+_NOT_JUDGED_CLASSES = frozenset({"crop-marks", "draft-mark"})
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """Something drawn thin or small: text (its size in pt) or a line (its width in mm)."""
+
+    kind: str  # "text" or "line"
+    size: float
+    colour: str
+    field: str
+
+
+def _print_colours(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
+    """Small text and fine lines in a colour mixed from several process inks (a brand colour:
+    black and greys print on the black plate alone), and reversed text and lines too thin to
+    survive the ink spreading into them. One finding per field, colour and kind: the smallest."""
+    from labelgen.draw import draw_svg
+    from labelgen.production.press import mixed_inks
+
+    paper = relative_luminance(layout.colors.background)
+    smallest: dict[tuple[str, str, str, str], float] = {}
+    for mark in _marks(draw_svg(layout, press=True, embed_fonts=False)):
+        if not _FLAT_COLOUR.fullmatch(mark.colour):
+            continue
+        is_text = mark.kind == "text"
+        if relative_luminance(mark.colour) >= paper - 0.02:
+            # As light as the paper: the colour around it is ink and this is left out of it.
+            if mark.size < (REVERSED_TEXT_MIN_PT if is_text else REVERSED_LINE_MIN_MM):
+                key = ("PRINT-REVERSED-" + mark.kind.upper(), mark.field, mark.colour, "")
+                smallest[key] = min(smallest.get(key, mark.size), mark.size)
+            continue
+        # Only a small mark's colour is separated: the press profile's transforms take tens of
+        # milliseconds to build, which a label with no small brand-coloured mark need not pay.
+        if mark.size >= (SMALL_TEXT_PT if is_text else FINE_LINE_MM):
+            continue
+        inks = mixed_inks(mark.colour)
+        if inks:
+            key = (
+                "PRINT-" + mark.kind.upper() + "-PROCESS-INKS",
+                mark.field,
+                mark.colour,
+                " ".join(inks),
+            )
+            smallest[key] = min(smallest.get(key, mark.size), mark.size)
+    for (rule, field, colour, ink_names), size in smallest.items():
+        params: dict[str, object] = {"color": colour}
+        if rule.endswith("TEXT") or rule.startswith("PRINT-TEXT"):
+            params["size_pt"] = round(size, 1)
+        else:
+            params["width_mm"] = round(size, 3)
+        if ink_names:
+            params["inks"] = ink_names
+        yield make_finding(rule, field, **params)
+
+
+def _marks(svg: str) -> Iterator[_Mark]:
+    """Every text run and every line (stroke, or a rectangle under 1 mm across) of a drawn
+    label, with its size as printed: groups' scales applied, colours inherited."""
+    root = ElementTree.fromstring(svg)
+    yield from _walk(
+        root, {"fill": "#000000", "stroke": "none", "stroke-width": "1"}, 1.0, "layout.artwork"
+    )
+
+
+def _walk(
+    element: ElementTree.Element, inherited: dict[str, str], scale: float, field: str
+) -> Iterator[_Mark]:
+    tag = element.tag.removeprefix(_SVG)
+    if tag in ("style", "title", "desc", "defs", "clipPath", "mask"):
+        return
+    classes = set(element.get("class", "").split())
+    if classes & _NOT_JUDGED_CLASSES:
+        return
+    for name in classes:
+        if name.startswith("slot-"):
+            field = "layout." + name.removeprefix("slot-")
+        elif name in ("ocop-badge", "badge-slot"):
+            field = "layout.badge"
+    own = {key: value for key in _INHERITED if (value := element.get(key))}
+    style = {**inherited, **own} if own else inherited  # most elements set none of them
+    transform = element.get("transform")
+    if transform:
+        scale *= _transform_scale(transform)
+    fill, stroke = style["fill"].upper(), style["stroke"].upper()
+    if tag in ("text", "tspan") and (element.text or "").strip() and "font-size" in style:
+        size_pt = _length(style["font-size"]) * scale / MM_PER_PT
+        yield _Mark("text", size_pt, fill, field)
+    if tag in ("path", "line", "circle", "ellipse", "rect", "polyline", "polygon"):
+        if stroke != "NONE":
+            yield _Mark("line", _length(style["stroke-width"]) * scale, stroke, field)
+        if tag == "rect" and fill != "NONE":
+            thickness = min(_length(element.get("width", "0")), _length(element.get("height", "0")))
+            if 0 < thickness * scale < 1.0:
+                yield _Mark("line", thickness * scale, fill, field)
+    for child in element:
+        yield from _walk(child, style, scale, field)
+
+
+def _length(value: str) -> float:
+    """An SVG length in user units (mm here); a percentage or a unit word is read as its number."""
+    found = _NUMBER.search(value)
+    return float(found.group(0)) if found else 0.0
+
+
+def _transform_scale(transform: str) -> float:
+    """How much a `transform` attribute scales lengths (the square root of its area factor)."""
+    factor = 1.0
+    for name, arguments in re.findall(r"(\w+)\s*\(([^)]*)\)", transform):
+        values = [float(value) for value in _NUMBER.findall(arguments)]
+        if name == "scale" and values:
+            factor *= math.sqrt(abs(values[0] * (values[1] if len(values) > 1 else values[0])))
+        elif name == "matrix" and len(values) == 6:
+            factor *= math.sqrt(abs(values[0] * values[3] - values[1] * values[2]))
+    return factor

@@ -29,6 +29,7 @@ from typing import Any, BinaryIO, TypeVar
 
 import pikepdf
 
+from labelgen.codes import PrintProcess, print_process
 from labelgen.errors import BatchError, NotCompliantError
 from labelgen.export import (
     die_line_path,
@@ -191,7 +192,7 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
             paths.state.unlink(missing_ok=True)
             unfinished_manifest_path(paths.manifest).unlink(missing_ok=True)
         raise
-    geometry = _label_geometry(sample_layout)
+    geometry = _label_geometry(sample_layout, print_process(request.spec.print_process))
     sheets_total = imposition.sheets_needed(units_total)
     plan = SheetPlan(
         imposition=imposition,
@@ -426,7 +427,7 @@ def _compliant_code_panel(request: RunRequest, label_set: LabelSet) -> Layout:
     return label_set.code_panel
 
 
-def _label_geometry(layout: Layout) -> LabelGeometry:
+def _label_geometry(layout: Layout, process: PrintProcess) -> LabelGeometry:
     assert layout.qr_box is not None
     return LabelGeometry(
         width_mm=layout.width_mm,
@@ -436,6 +437,7 @@ def _label_geometry(layout: Layout) -> LabelGeometry:
         qr_box=layout.qr_box,
         qr_slot=layout.manifest.graphic_slots["qr"],
         die_line_operators=die_line_path(layout, 0.0, 0.0),
+        process=process,
     )
 
 

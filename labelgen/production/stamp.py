@@ -17,7 +17,7 @@ from functools import cache, cached_property
 import numpy as np
 import numpy.typing as npt
 
-from labelgen.codes import IntArray
+from labelgen.codes import IntArray, PrintProcess
 from labelgen.fonts import glyphs_width_mm, shape_text_once
 from labelgen.layout import QrPlacement, SerialLine, place_unit_code
 from labelgen.production.imposition import Imposition, Slot
@@ -69,6 +69,9 @@ class LabelGeometry:
     qr_box: Box
     qr_slot: GraphicSlot
     die_line_operators: str  # the outline path with the trim's top-left corner at (0, 0)
+    # Every unit's code is sized for the spec's press (thermal heads: whole dots), as a
+    # single-label render sizes it.
+    process: PrintProcess
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,7 @@ def _label_operators(plan: SheetPlan, slot: SlotDrawing, unit: Unit) -> tuple[st
         unit.serial if plan.show_serials else None,
         label.family,
         once=True,
+        process=label.process,
     )
     parts = [slot.artwork, _qr_operators(qr, plan.inks, slot.trim_left_pt, slot.trim_top_pt)]
     glyph_ids: frozenset[int] = frozenset()

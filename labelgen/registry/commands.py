@@ -26,9 +26,12 @@ from labelgen.errors import LabelgenError, RegistryError
 from labelgen.files import write_atomically
 
 if TYPE_CHECKING:
-    from labelgen.registry.apikeys import Principal
+    from labelgen.compliance.report import Finding
+    from labelgen.registry.apikeys import NewApiKey, Principal
     from labelgen.registry.records import CertificateRecord
     from labelgen.registry.service import Registry
+    from labelgen.registry.settings import RegistrySettings
+    from labelgen.spec import LabelSpec
 
 API_KEY_VARIABLE = "LABELGEN_API_KEY"
 EXIT_NOT_VALID = 1
@@ -44,7 +47,21 @@ def add_registry_commands(commands: Any) -> None:
         f"the API key from {API_KEY_VARIABLE}.",
     )
     groups = registry.add_subparsers(dest="registry_command", required=True, metavar="COMMAND")
-    init = groups.add_parser("init", help="create or upgrade the registry database")
+    init = groups.add_parser(
+        "init",
+        help="create or upgrade the registry database and make its first signing key",
+        description="Creates (or upgrades) the registry database and, when it has never had "
+        "one, its first Ed25519 signing key, so that serialised codes can be signed at once.",
+    )
+    init.add_argument(
+        "--no-key", action="store_true", help="only the database: make no signing key"
+    )
+    init.add_argument(
+        "--producer",
+        metavar="NAME",
+        help="also make this producer's API key (printed once), as `key create` does",
+    )
+    init.add_argument("--address", help="the producer's address, when it is new")
     init.set_defaults(handler=_init)
     _add_api_key_commands(groups)
     _add_signing_key_commands(groups)
@@ -64,17 +81,19 @@ def add_verify_command(commands: Any) -> None:
     """Add `verify URL`: check a code's signature offline with the published public keys."""
     verify = commands.add_parser(
         "verify",
-        help="check a QR code URL's signature offline",
-        description="Checks the Ed25519 signature (GS1 AI 8030) of a code with the public keys "
-        "alone. Exit 0 only for a valid signature; 1 for invalid-signature, unsigned or an "
-        "unknown key; 2 when the URL or the keys file cannot be read.",
+        help="check a QR code URL without the network",
+        description="Gives the verdict a scan of the code gets (valid, certified, unknown, "
+        "invalid-signature, expired, revoked, suspended) from the local registry's database, "
+        "without recording a scan; with --keys, from the Ed25519 signature (GS1 AI 8030) and "
+        "the published keys alone. Exit 0 only for valid; 1 for any other verdict; 2 when the "
+        "URL or the keys file cannot be read.",
     )
     verify.add_argument("url", help="the URL the QR code holds")
     verify.add_argument(
         "--keys",
         metavar="FILE",
-        help="the published keys document (a path or a file:// URL); "
-        "default: the keys of the local registry",
+        help="judge by the signature alone with this published keys document (a path or a "
+        "file:// URL); default: the full verdict of the local registry",
     )
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
     verify.set_defaults(handler=_verify)
@@ -164,9 +183,16 @@ def _add_product_commands(groups: Any) -> None:
 def _add_batch_commands(groups: Any) -> None:
     batch = groups.add_parser("batch", help="production batches (producers)")
     actions = batch.add_subparsers(dest="batch_command", required=True)
-    add = actions.add_parser("add", help="register a batch of one of your products")
-    add.add_argument("--product", required=True, metavar="GTIN", help="the product's GTIN")
-    add.add_argument("--code", required=True, help="the batch code (AI 10)")
+    add = actions.add_parser(
+        "add",
+        help="register a batch of one of your products",
+        description="Give --product and --code (and the dates), or --from-spec SPEC to take "
+        "the GTIN, batch, NSX and HSD from a label spec and register its product too when it "
+        "is not yet yours.",
+    )
+    add.add_argument("--from-spec", metavar="SPEC", help="a label spec (.json, .yaml, .yml)")
+    add.add_argument("--product", metavar="GTIN", help="the product's GTIN")
+    add.add_argument("--code", help="the batch code (AI 10)")
     add.add_argument("--manufactured-on", metavar="YYYY-MM-DD", help="NSX")
     add.add_argument("--expires-on", metavar="YYYY-MM-DD", help="HSD")
     add.set_defaults(handler=_add_batch)
@@ -233,6 +259,15 @@ def _init(arguments: argparse.Namespace) -> int:
     with _open_registry() as registry:
         registry.migrate()
         print(f"registry ready: {_safe_url(registry.settings.database_url)}")
+        key = None if arguments.no_key else registry.ensure_signing_key()
+        if key is not None:
+            print(f"signing key {key.kid} made; new codes are signed with it")
+            print(f"private key: {registry.settings.key_dir / (key.kid + '.pem')}")
+        if arguments.producer is not None:
+            new_key = registry.create_api_key(
+                "producer", arguments.producer, address=arguments.address
+            )
+            _print_new_api_key(new_key)
     return EXIT_OK
 
 
@@ -245,13 +280,18 @@ def _create_api_key(arguments: argparse.Namespace) -> int:
             phone=arguments.phone,
             description=arguments.description,
         )
+    _print_new_api_key(new_key)
+    return EXIT_OK
+
+
+def _print_new_api_key(new_key: NewApiKey) -> None:
+    """The secret on the last line of stdout, what it is on stderr."""
     holder = f"producer {new_key.producer_name}" if new_key.producer_name else "an issuer"
     print(
         f"API key {new_key.key_id} for {holder}; it is shown only now, store it safely:",
         file=sys.stderr,
     )
     print(new_key.secret)
-    return EXIT_OK
 
 
 def _revoke_api_key(arguments: argparse.Namespace) -> int:
@@ -426,6 +466,15 @@ def _list_reports(arguments: argparse.Namespace) -> int:
 def _add_batch(arguments: argparse.Namespace) -> int:
     from labelgen.registry.inputs import BatchInput, parse_input
 
+    if arguments.from_spec is not None:
+        return _add_batch_from_spec(arguments)
+    missing = [
+        option
+        for option, value in (("--product", arguments.product), ("--code", arguments.code))
+        if value is None
+    ]
+    if missing:
+        raise LabelgenError(f"{' and '.join(missing)}: required without --from-spec")
     request = parse_input(
         BatchInput,
         _without_none(
@@ -441,6 +490,24 @@ def _add_batch(arguments: argparse.Namespace) -> int:
     print(
         f"batch {batch.code} of {batch.product.name}: NSX {batch.manufactured_on or '-'}, "
         f"HSD {batch.expires_on or '-'}"
+    )
+    return EXIT_OK
+
+
+def _add_batch_from_spec(arguments: argparse.Namespace) -> int:
+    from labelgen.spec import load_spec
+
+    given = [option for option in ("product", "code", "manufactured_on", "expires_on")
+             if getattr(arguments, option) is not None]  # fmt: skip
+    if given:
+        options = ", ".join("--" + option.replace("_", "-") for option in given)
+        raise LabelgenError(f"{options}: the spec gives these with --from-spec")
+    spec = load_spec(arguments.from_spec)
+    with _open_registry() as registry:
+        batch = registry.register_batch_from_spec(_principal(registry), spec)
+    print(
+        f"batch {batch.code} of {batch.product.name} (GTIN {batch.product.gtin or 'none'}): "
+        f"NSX {batch.manufactured_on or '-'}, HSD {batch.expires_on or '-'}"
     )
     return EXIT_OK
 
@@ -476,31 +543,31 @@ def _allocate_serials(arguments: argparse.Namespace) -> int:
 
 
 def _verify(arguments: argparse.Namespace) -> int:
-    from labelgen.registry.verify import verify_offline
+    from labelgen.registry.lookup import signature_verdict, verification_document
+    from labelgen.registry.signing import KID_CHARS
+    from labelgen.registry.verify import parse_unit_url, verify_offline
 
-    keys = _load_keys(arguments.keys)
-    result = verify_offline(arguments.url, keys)
-    code = result.code
-    if arguments.json:
-        print(
-            json.dumps(
-                {
-                    "status": result.status,
-                    "kid": result.kid,
-                    "detail": result.detail,
-                    "code": asdict(code),
-                },
-                ensure_ascii=False,
-            )
-        )
+    if arguments.keys is None:
+        # Parsed first: a URL that is not a code is a usage error (exit 2), as with --keys.
+        parse_unit_url(arguments.url)
+        with _open_registry() as registry:
+            verification = registry.verdict(arguments.url)
+        document = verification_document(verification)
+        status, reason, code = verification.status, verification.reason, verification.code
+        detail = VERDICT_DETAILS[reason]
+        kid = code.signature[:KID_CHARS] if code is not None and code.signature else None
     else:
-        label = {
-            "valid": "VALID signature",
-            "invalid-signature": "INVALID SIGNATURE",
-            "unsigned": "UNSIGNED",
-            "unknown-key": "UNKNOWN KEY",
-        }[result.status]
-        print(f"{label}: {result.detail}")
+        keys = _load_keys(arguments.keys)
+        result = verify_offline(arguments.url, keys)
+        status, reason = signature_verdict(result.code, result.status, signs_units=bool(keys))
+        code, kid, detail = result.code, result.kid, result.detail
+        document = {"status": status, "signature": result.status, "reason": reason}
+    assert code is not None
+    if arguments.json:
+        document.update({"kid": kid, "detail": detail, "code": asdict(code)})
+        print(json.dumps(document, ensure_ascii=False))
+    else:
+        print(f"{status.upper().replace('-', ' ')}: {detail}")
         print(
             f"  GTIN {code.gtin14 or '-'}  batch {code.batch or '-'}  serial {code.serial or '-'}"
         )
@@ -510,7 +577,77 @@ def _verify(arguments: argparse.Namespace) -> int:
             print(f"  OCOP {code.stars}★")
         if code.certificate_no is not None:
             print(f"  certificate {code.certificate_no}")
-    return EXIT_OK if result.status == "valid" else EXIT_NOT_VALID
+        if kid is not None:
+            print(f"  signed with key {kid}")
+    return EXIT_OK if status == "valid" else EXIT_NOT_VALID
+
+
+def registry_check_findings(spec: LabelSpec, spec_name: str) -> list[Finding]:
+    """The warnings of `labelgen check` on what the configured registry does not know of the
+    label (labelgen.compliance.registry_rules); none when no registry is set up here, so that
+    checking a label never needs one. A registry that cannot be read is said on stderr."""
+    from labelgen.compliance.registry_rules import registry_findings
+
+    settings = configured_registry_settings()
+    if settings is None:
+        return []
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from labelgen.registry.service import Registry
+
+    registry = Registry(settings)
+    try:
+        registration = registry.registration(spec)
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        print(f"the registry was not consulted ({reason})", file=sys.stderr)
+        return []
+    finally:
+        registry.close()
+    return registry_findings(spec, registration, spec_name)
+
+
+def configured_registry_settings() -> RegistrySettings | None:
+    """Settings to read the registry when one is set up here (LABELGEN_DATABASE_URL, or the
+    embedded database file in the data dir), else None; never creates anything."""
+    from labelgen.registry.settings import (
+        DATABASE_FILE_NAME,
+        DATABASE_URL_VARIABLE,
+        KEY_DIR_NAME,
+        RegistrySettings,
+        default_data_dir,
+        sqlite_url,
+    )
+
+    database_file = default_data_dir() / DATABASE_FILE_NAME
+    database_url = os.environ.get(DATABASE_URL_VARIABLE) or (
+        sqlite_url(database_file) if database_file.is_file() else None
+    )
+    if database_url is None:
+        return None
+    # Only read: neither a signing key nor the scan salt is used, so no salt file is made.
+    return RegistrySettings(database_url, default_data_dir() / KEY_DIR_NAME, scan_salt=b"")
+
+
+# What `labelgen verify` prints for each reason of a verdict.
+VERDICT_DETAILS: dict[str, str] = {
+    "signed-unit": "a unit the registry issued, correctly signed, certificate in force",
+    "no-serial": "a registered product and batch, certificate in force; the code does not "
+    "identify one package, so it cannot prove this one genuine",
+    "unsigned-unit": "a registered unit whose code carries no signature; certificate in force, "
+    "but the code cannot prove this package genuine",
+    "certificate": "the product's certificate is not in force (see the status)",
+    "unreadable": "not a code of this registry",
+    "unknown-product": "no registered product has this GTIN or certificate",
+    "no-batch": "the code names no batch, so nothing the registry can vouch for",
+    "unknown-batch": "the product is registered, this batch is not",
+    "unknown-serial": "this serial was not issued for this batch",
+    "no-certificate": "the product has no certificate in the registry",
+    "signature-missing": "a serialised unit of a registry that signs its units, without its "
+    "signature (AI 8030)",
+    "signature-wrong": "the signature does not match the code: it was altered or forged",
+    "key-not-valid": "signed with a key that is retired or not published",
+}
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration's revision (a test holds it to the migrations folder). A database already
 # there is opened without loading Alembic, which costs a command such as `labelgen batch` 0.3 s.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Any fixed 64-bit number; every process that migrates the same PostgreSQL database waits on it.
 MIGRATION_LOCK_ID = 0x6C6162656C67656E
@@ -30,6 +30,9 @@ SCAN_POOL_OVERFLOW = 8
 # writer; only a checkpoint or recovery makes them, and then an answer of "unavailable, retry"
 # is better than a scan (on the service's event loop) held up for the write timeout.
 SQLITE_READ_BUSY_TIMEOUT_MS = 250
+# On PostgreSQL every change to the tables a verdict is read from is announced on this channel
+# (a statement trigger, migration 0003), so that caches of verdicts are emptied at once.
+REGISTRY_CHANGES_CHANNEL = "labelgen_registry"
 # A scan waits no longer than this to connect or for a statement: past it, the answer is
 # "unavailable" (the service runs scans on its event loop, which must not hang on them).
 SCAN_TIMEOUT_S = 2.0
@@ -52,6 +55,18 @@ def make_engine(database_url: str) -> Engine:
     raise RegistryError(
         f"database URL {database_url!r}: only sqlite:/// and postgresql+psycopg:// are supported"
     )
+
+
+def libpq_conninfo(engine: Engine) -> str:
+    """A PostgreSQL engine's database as a libpq connection string, for the connections made
+    outside SQLAlchemy (the job queue, the registry change feed): the very arguments the
+    engine's psycopg dialect connects with, its `options` (search_path) included."""
+    from psycopg.conninfo import make_conninfo
+
+    arguments, keywords = engine.dialect.create_connect_args(engine.url)
+    assert not arguments  # psycopg's dialect passes everything by keyword
+    # `context` is the dialect's adapters, not a connection parameter.
+    return make_conninfo(**{key: value for key, value in keywords.items() if key != "context"})
 
 
 def make_scan_engine(engine: Engine, *, ping_on_checkout: bool = True) -> Engine:

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -45,16 +45,34 @@ from labelgen.registry.signing import PublicKeyEntry, SignatureStatus, UnitClaim
 from labelgen.registry.verify import UnitCode
 
 VerificationStatus = Literal[
-    "valid", "expired", "revoked", "suspended", "unknown", "invalid-signature"
+    "valid", "certified", "expired", "revoked", "suspended", "unknown", "invalid-signature"
 ]
 VERIFICATION_STATUSES: tuple[VerificationStatus, ...] = (
     "valid",
+    "certified",
     "expired",
     "revoked",
     "suspended",
     "unknown",
     "invalid-signature",
 )
+# Why a verdict is what it is, for the page's wording and for people reading the JSON.
+VerdictReason = Literal[
+    "signed-unit",  # valid: a serial the registry issued, signed with a key it publishes
+    "no-serial",  # certified (or unknown without the registry): a batch, not one package
+    "unsigned-unit",  # certified: a registered serial that could not be signed (no GTIN or key)
+    "certificate",  # expired, revoked, suspended: what the certificate says
+    "unreadable",  # unknown: not a code of this service
+    "unknown-product",  # unknown: no registered product has this GTIN or certificate
+    "no-batch",  # unknown: the code names no batch (a GTIN alone)
+    "unknown-batch",  # unknown: the product is registered, this batch is not
+    "unknown-serial",  # unknown: this serial was not issued for this batch
+    "no-certificate",  # unknown: the product has no certificate in the registry
+    "signature-missing",  # invalid-signature: a unit the registry signs, without its signature
+    "signature-wrong",  # invalid-signature: the signature does not match the code
+    "key-not-valid",  # invalid-signature: signed with a retired or unpublished key
+]
+VERDICT_REASONS: tuple[VerdictReason, ...] = get_args(VerdictReason)
 SCANNED_KEY_MAX_CHARS = 120
 # Each statistic reads a bounded number of a serial's scans, so that scanning one code over and
 # over (a copied code, or someone trying to slow the service down) never makes a scan dearer:
@@ -83,11 +101,12 @@ COMMIT_WAIT_S = 0.05
 
 @dataclass(frozen=True)
 class Verification:
-    """The answer to a scan: one status, and what the consumer page shows.
+    """The answer to a scan: one status, why (`reason`), and what the consumer page shows.
 
-    Registry data (`product`, `producer`, `certificate`, `batch`) is given only when the code is
-    a real one (every status but `unknown` for a code not in the registry, and
-    `invalid-signature`). `scan_count` and `first_verified_at` include this scan; the count
+    Registry data (`product`, `producer`, `certificate`, `batch`) is given only when the code
+    names a registered batch (every status but `unknown` and `invalid-signature`).
+    `batch_expired` is true when that batch is past its expiry date, whatever the certificate
+    says. `scan_count` and `first_verified_at` include this scan; the count
     stops at SCAN_COUNT_CAP (the page then says "1,000 or more").
     `label_matches_registry` is False when the code cites stars or a certificate number that
     differ from the registry's (a label printed before a re-ranking, or an unsigned code that
@@ -98,6 +117,7 @@ class Verification:
     checked_at: dt.datetime
     code: UnitCode | None
     signature: SignatureStatus
+    reason: VerdictReason = "unreadable"
     product: ProductRecord | None = None
     producer: ProducerRecord | None = None
     certificate: CertificateRecord | None = None
@@ -111,7 +131,7 @@ class Verification:
 
 def verification_document(verification: Verification) -> dict[str, Any]:
     """The JSON form of a verdict (the page's `Accept: application/json` answer): dates as ISO
-    strings, no database ids, `status` always one of the six values. Built field by field: it
+    strings, no database ids, `status` always one of VERIFICATION_STATUSES. Built field by field: it
     is on the hot path, where dataclasses.asdict cost more than the lookup's SELECT."""
     code = verification.code
     return {
@@ -119,6 +139,7 @@ def verification_document(verification: Verification) -> dict[str, Any]:
         "checked_at": verification.checked_at.isoformat(),
         "code": None if code is None else _code_document(code),
         "signature": verification.signature,
+        "reason": verification.reason,
         "product": _product_document(verification.product),
         "producer": _producer_document(verification.producer),
         "certificate": _certificate_document(verification.certificate),
@@ -496,18 +517,108 @@ def judge_scan(
     signature_status = _check_signature(keys, code)
     network = network_hash(client_address, scan_salt)
     certificate = _cited_certificate(reading, code)
-    found = _unit_found(reading, code)
-    status = _decide_status(signature_status, found, certificate, today)
-    shows_registry_data = found and status != "invalid-signature"
+    status, reason = decide_status(
+        code, signature_status, reading, certificate, today, signs_units=bool(keys)
+    )
+    shows_registry_data = status not in ("unknown", "invalid-signature")
     serial_id = reading.serial_id if shows_registry_data else None
     row = _scan_row(dialect, code, serial_id, now, network, user_agent, status)
     scan = BufferedScan(serial_id, now, network, row)
     if not shows_registry_data or reading.product is None:
-        return Verification(status, now, code, signature_status), scan
+        return Verification(status, now, code, signature_status, reason), scan
     verification = _verification(
-        status, now, code, signature_status, reading, certificate, network, today
+        status, reason, now, code, signature_status, reading, certificate, network, today
     )
     return verification, scan
+
+
+def signature_verdict(
+    code: UnitCode, signature_status: SignatureStatus, *, signs_units: bool
+) -> tuple[VerificationStatus, VerdictReason]:
+    """The verdict on a code from its signature alone (`labelgen verify --keys FILE`, with no
+    registry at hand), in the words of `decide_status` wherever the signature settles it.
+
+    A serialised code without a signature, from a registry that signs (`signs_units`: it
+    publishes keys), is `invalid-signature`, as the registry answers for a unit it issued
+    signed; only the registry can tell a made-up serial (`unknown`) from a stripped one. A
+    code that carries no signature otherwise proves nothing on its own: `unknown` here, where
+    the registry may answer `certified`.
+    """
+    failed = _signature_failure(signature_status)
+    if failed is not None:
+        return "invalid-signature", failed
+    if signature_status == "valid":
+        return "valid", "signed-unit"
+    if code.claims() is not None and signs_units:
+        return "invalid-signature", "signature-missing"
+    if code.serial is not None:
+        return "unknown", "unknown-serial"
+    return "unknown", "no-serial" if code.batch is not None else "no-batch"
+
+
+def decide_status(
+    code: UnitCode | None,
+    signature_status: SignatureStatus,
+    unit: UnitReading,
+    certificate: CertificateRecord | None,
+    today: dt.date,
+    *,
+    signs_units: bool,
+) -> tuple[VerificationStatus, VerdictReason]:
+    """The status of a code and why, from its signature and what the registry holds.
+
+    `valid` needs proof that this package is one the registry issued: a registered serial with
+    a signature by a published, unretired key. A code anyone could print (no serial, or a
+    serial that could never be signed) is at most `certified`. A serial the registry signs
+    (`signs_units`: it has or had a signing key, and the code has a GTIN) that arrives without
+    its signature is `invalid-signature`, so removing the signature neither passes a tampered
+    code nor gets round a retired key.
+    """
+    failed = _signature_failure(signature_status)
+    if failed is not None:
+        return "invalid-signature", failed
+    missing = _missing_from_registry(unit, code)
+    if missing is not None:
+        return "unknown", missing
+    assert code is not None
+    if certificate is None:
+        return "unknown", "no-certificate"
+    proves_unit = code.serial is not None and signature_status == "valid"
+    if code.serial is not None and not proves_unit and signs_units and code.claims() is not None:
+        return "invalid-signature", "signature-missing"
+    if certificate.status == "revoked":
+        return "revoked", "certificate"
+    if certificate.status == "suspended":
+        return "suspended", "certificate"
+    if certificate.valid_until < today:
+        return "expired", "certificate"
+    if proves_unit:
+        return "valid", "signed-unit"
+    return "certified", "no-serial" if code.serial is None else "unsigned-unit"
+
+
+def _signature_failure(signature_status: SignatureStatus) -> VerdictReason | None:
+    if signature_status == "invalid-signature":
+        return "signature-wrong"
+    if signature_status == "unknown-key":
+        return "key-not-valid"
+    return None
+
+
+def _missing_from_registry(unit: UnitReading, code: UnitCode | None) -> VerdictReason | None:
+    """Which part of the code the registry does not know; None when it knows all of it."""
+    if code is None:
+        return "unreadable"
+    if unit.product is None:
+        return "unknown-product"
+    if code.batch is not None and unit.batch is None:
+        return "unknown-batch"
+    if code.serial is not None:
+        # A serial names its batch (GS1 allows GTIN + serial alone): it must be that batch's.
+        if unit.serial_id is None or unit.batch is None or unit.serial_batch_id != unit.batch.id:
+            return "unknown-serial"
+        return None
+    return "no-batch" if code.batch is None else None
 
 
 def _check_signature(keys: Mapping[str, PublicKeyEntry], code: UnitCode | None) -> SignatureStatus:
@@ -669,39 +780,9 @@ def _cited_certificate(unit: UnitReading, code: UnitCode | None) -> CertificateR
     return unit.certificates[0] if unit.certificates else None
 
 
-def _unit_found(unit: UnitReading, code: UnitCode | None) -> bool:
-    if code is None or unit.product is None:
-        return False
-    if code.serial is None:
-        return True
-    return (
-        unit.serial_id is not None
-        and unit.batch is not None
-        and unit.serial_batch_id == unit.batch.id
-    )
-
-
-def _decide_status(
-    signature_status: SignatureStatus,
-    found: bool,
-    certificate: CertificateRecord | None,
-    today: dt.date,
-) -> VerificationStatus:
-    if signature_status in ("invalid-signature", "unknown-key"):
-        return "invalid-signature"
-    if not found or certificate is None:
-        return "unknown"
-    if certificate.status == "revoked":
-        return "revoked"
-    if certificate.status == "suspended":
-        return "suspended"
-    if certificate.valid_until < today:
-        return "expired"
-    return "valid"
-
-
 def _verification(
     status: VerificationStatus,
+    reason: VerdictReason,
     now: dt.datetime,
     code: UnitCode | None,
     signature_status: SignatureStatus,
@@ -720,6 +801,7 @@ def _verification(
         checked_at=now,
         code=code,
         signature=signature_status,
+        reason=reason,
         product=unit.product,
         producer=unit.producer,
         certificate=certificate,

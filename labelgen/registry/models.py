@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -279,3 +280,36 @@ class FakeReport(Base):
     text: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+RUN_STATUSES = ("queued", "running", "done", "failed")
+
+
+class PrintRun(Base):
+    """A print run ordered over HTTP (labelgen.service.runs): its order until it is drawn, its
+    progress and outcome, read by every server process; its files are in the run store."""
+
+    __tablename__ = "print_runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
+        Index("ix_print_runs_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[int] = mapped_column(Integer)  # the producer's id
+    status: Mapped[str] = mapped_column(String(10))
+    order_json: Mapped[str | None] = mapped_column(Text)  # dropped once the run is over
+    download_stem: Mapped[str] = mapped_column(String(100))
+    labels_done: Mapped[int] = mapped_column(Integer)
+    labels_total: Mapped[int] = mapped_column(Integer)
+    sheets_done: Mapped[int] = mapped_column(Integer)
+    sheets_total: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer)
+    drawn_by: Mapped[str | None] = mapped_column(String(100))  # host:pid of the last drawer
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    elapsed_s: Mapped[float | None] = mapped_column(Float)
+    error_json: Mapped[str | None] = mapped_column(Text)
+    result_json: Mapped[str | None] = mapped_column(Text)

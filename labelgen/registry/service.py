@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from labelgen.compliance.registry_rules import CertificateRegistration, Registration
 from labelgen.errors import (
     CodeError,
     ConflictError,
@@ -58,8 +59,15 @@ from labelgen.registry.inputs import (
     CertificateInput,
     ProductInput,
     RenewalInput,
+    parse_input,
 )
-from labelgen.registry.lookup import ScanDatabase, Verification, look_up_code
+from labelgen.registry.lookup import (
+    ScanDatabase,
+    Verification,
+    judge_scan,
+    look_up_code,
+    read_unit,
+)
 from labelgen.registry.models import (
     Batch,
     Certificate,
@@ -95,6 +103,13 @@ from labelgen.registry.verify import (
 from labelgen.spec import Certification, LabelSpec, add_months
 
 Clock = Callable[[], dt.datetime]
+
+# BatchInput's fields by the spec fields they come from.
+_SPEC_BATCH_FIELDS = {
+    "code": "product.batch",
+    "manufactured_on": "product.manufactured_on",
+    "expires_on": "product.expires_on",
+}
 
 # Certificates are dated in Vietnam, which keeps UTC+7 all year.
 VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
@@ -152,6 +167,14 @@ class Registry:
     def migrate(self) -> None:
         """Bring the database schema up to date (`labelgen registry init`)."""
         upgrade_database(self.engine)
+
+    def ensure_signing_key(self) -> SigningKeyInfo | None:
+        """Make the registry's first signing key (`labelgen registry init`); the new key, or None
+        when it has had one. A registry whose keys were all retired gets no new one here: that
+        is the operator's decision (`labelgen registry keys rotate`), not an upgrade's."""
+        if self.list_signing_keys():
+            return None
+        return self.rotate_signing_key()
 
     # --- API keys -------------------------------------------------------------------------
 
@@ -371,6 +394,94 @@ class Registry:
             session.flush()
             return batch_record(batch)
 
+    def register_batch_from_spec(self, principal: Principal | None, spec: LabelSpec) -> BatchRecord:
+        """Register a label spec's batch, with its dates, and its product when the caller has not
+        registered it yet (by GTIN; a spec without one names its product by the certificate it
+        cites): what `labelgen check` offers when the registry does not know the label."""
+        _require_producer(principal, "register batches")
+        batch_code = spec.product.batch
+        if batch_code is None:
+            raise RegistryInputError([Problem("product.batch", "is required to register a batch")])
+        try:
+            request = parse_input(
+                BatchInput,
+                {
+                    "code": batch_code,
+                    "manufactured_on": spec.product.manufactured_on,
+                    "expires_on": spec.product.expiry_date,
+                },
+            )
+        except RegistryInputError as error:
+            # Named as the spec names them, since the spec is what the producer will edit.
+            raise RegistryInputError(
+                [
+                    Problem(_SPEC_BATCH_FIELDS.get(problem.field, problem.field), problem.reason)
+                    for problem in error.problems
+                ]
+            ) from None
+        product: str | int
+        if spec.product.gtin is not None:
+            registered = self.register_product(
+                principal, ProductInput(name=spec.product.name[:300], gtin=spec.product.gtin)
+            )
+            product = registered.gtin or spec.product.gtin
+        elif spec.certification is not None:
+            product = self._product_of_certificate(spec.certification.certificate_no)
+        else:
+            raise RegistryInputError(
+                [Problem("product.gtin", "a product without a GTIN is named by its certificate")]
+            )
+        return self.register_batch(principal, product, request)
+
+    def registration(self, spec: LabelSpec) -> Registration | None:
+        """What the registry holds on a label's certificate, product and batch (public facts:
+        anyone may ask), for the check's warnings (labelgen.compliance.registry_rules); None
+        while the registry holds no certificate at all, so that a service or machine whose
+        registry nobody uses yet (the designer tried out, a first look) warns about nothing."""
+        cited = spec.certification
+        gtin = spec.product.gtin
+        with self._transaction() as session:
+            if session.scalar(select(Certificate.id).limit(1)) is None:
+                return None
+            product = (
+                session.scalar(select(Product).where(Product.gtin == to_gtin14(gtin)))
+                if gtin is not None
+                else None
+            )
+            certificate = (
+                session.scalar(
+                    select(Certificate).where(Certificate.certificate_no == cited.certificate_no)
+                )
+                if cited is not None
+                else None
+            )
+            certificate_state: CertificateRegistration | None = None
+            if cited is not None:
+                certificate_state = "registered"
+                if certificate is None:
+                    certificate_state = "missing"
+                elif gtin is not None and (product is None or certificate.product_id != product.id):
+                    certificate_state = "other-product"
+            # Without a GTIN the QR code names the product by its certificate (/ocop/…).
+            owner_id = product.id if product is not None else None
+            if gtin is None and certificate is not None:
+                owner_id = certificate.product_id
+            batch_registered = None
+            if spec.product.batch is not None and owner_id is not None:
+                batch_registered = (
+                    session.scalar(
+                        select(Batch.id).where(
+                            Batch.product_id == owner_id, Batch.code == spec.product.batch
+                        )
+                    )
+                    is not None
+                )
+            return Registration(
+                certificate_state,
+                product is not None if gtin is not None else None,
+                batch_registered,
+            )
+
     def list_batches(self, principal: Principal | None, product: str | int) -> list[BatchRecord]:
         """The batches of one of the caller's products."""
         producer_id = _require_producer(principal, "list batches")
@@ -519,6 +630,27 @@ class Registry:
                 scan_salt=self.settings.scan_salt,
             )
 
+    def verdict(self, url: str) -> Verification:
+        """The verdict a scan of `url` gets, without recording a scan (`labelgen verify`): the
+        same reading and judging as `look_up` and the service, so that they always agree."""
+        code = scanned_code(url)
+        keys = self.published_keys()
+        now = self.now()
+        with self._scan_database() as database:
+            reading = read_unit(database, code, now)
+            verification, _scan = judge_scan(
+                code,
+                reading,
+                keys=keys,
+                now=now,
+                today=now.astimezone(VIETNAM_TIME).date(),
+                client_address=None,
+                user_agent=None,
+                scan_salt=self.settings.scan_salt,
+                dialect=database.dialect,
+            )
+        return verification
+
     # --- counterfeit reports (public to make, issuers to read) -------------------------------
 
     def record_fake_report(
@@ -660,6 +792,10 @@ class Registry:
             certificate.status = status
 
         return self._change_certificate(principal, certificate_no, action, set_status, reason)
+
+    def _product_of_certificate(self, certificate_no: str) -> int:
+        with self._transaction() as session:
+            return _certificate_by_no(session, certificate_no).product_id
 
     def _producer_for_key(
         self, session: Session, name: str, address: str | None, phone: str | None

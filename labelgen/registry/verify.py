@@ -22,13 +22,18 @@ serial are never signed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from labelgen.errors import CodeError
+from labelgen.errors import CodeError, DigitalLinkError
 from labelgen.gtin import is_valid_gtin, to_gtin14
+from labelgen.registry.digital_link import (
+    DigitalLink,
+    check_ai_value,
+    entry_for,
+    parse_digital_link,
+)
 from labelgen.registry.signing import (
     KID_CHARS,
     PublicKeyEntry,
@@ -52,9 +57,10 @@ AI_SIGNATURE = "8030"
 STARS_PARAMETER = "s"
 CERTIFICATE_PARAMETER = "c"
 AI_CPV = "22"
+AI_TPX = "235"
+STAR_COUNTS = frozenset({"1", "2", "3", "4", "5"})
 MAX_URL_CHARS = 2048
 CERTIFICATE_NO_MAX_CHARS = 100  # the registry's column
-_YYMMDD = re.compile(r"^\d{6}$")
 
 
 @dataclass(frozen=True)
@@ -69,11 +75,20 @@ class UnitCode:
     stars: int | None
     certificate_no: str | None
     signature: str | None
+    # `s` as scanned when it is not a star count 1-5 (`s=9`, `s=four`): a claim no signature
+    # covers, so a signed code carrying it fails its signature check (see `claims`).
+    unreadable_stars: str | None = None
+    cpv: str | None = None  # AI 22, the consumer product variant
+    tpx: str | None = None  # AI 235, the GTIN's other qualifier (third-party controlled)
+    # Every (AI, value) the URL gives in its query, AI 17 and AI 8030 included.
+    attributes: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
         """A short text naming the unit, as recorded with a scan: `01/…/10/…/21/…`."""
         parts = [f"01/{self.gtin14}"] if self.gtin14 else [f"ocop/{self.certificate_path}"]
+        if self.tpx is not None:
+            parts.append(f"235/{self.tpx}")
         if self.batch is not None:
             parts.append(f"10/{self.batch}")
         if self.serial is not None:
@@ -84,6 +99,16 @@ class UnitCode:
         """The signed claims of a code that can carry a signature (GTIN and serial), else None."""
         if self.gtin14 is None or self.serial is None:
             return None
+        if self.unreadable_stars is not None:
+            return _ClaimsAsScanned(
+                self.gtin14,
+                self.batch or "",
+                self.serial,
+                self.expiry_yymmdd,
+                None,
+                self.certificate_no,
+                self.unreadable_stars,
+            )
         return UnitClaims(
             self.gtin14,
             self.batch or "",
@@ -92,6 +117,19 @@ class UnitCode:
             self.stars,
             self.certificate_no,
         )
+
+
+@dataclass(frozen=True)
+class _ClaimsAsScanned(UnitClaims):
+    """Claims whose star count is not a number 1-5: signed as scanned, behind a '?' that no
+    star count the registry signs begins with, so no issued signature can match them."""
+
+    stars_as_scanned: str = ""
+
+    def message(self) -> bytes:
+        fields = super().message().decode("utf-8").split("|")
+        fields[5] = "?" + self.stars_as_scanned
+        return "|".join(fields).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -113,43 +151,111 @@ def scanned_code(url: str) -> UnitCode | None:
 
 
 def parse_unit_url(url: str) -> UnitCode:
-    """The identifiers, claims and signature in a QR URL; CodeError when it is not one of ours.
+    """The identifiers, claims and signature in a QR URL.
 
-    Accepts a GS1 Digital Link (`…/01/{GTIN}[/22/…][/10/{batch}][/21/{serial}]`, under any path
-    prefix) and labelgen's own `…/ocop/{certificate_no}?10=…&21=…` for products without a GTIN.
+    Accepts a GS1 Digital Link of a GTIN (`…/01/{GTIN-14}[/22/…][/10/{batch}][/21/{serial}]`
+    or `…/01/{GTIN-14}/235/{TPX}`, under any path prefix), parsed strictly by
+    labelgen.registry.digital_link, and labelgen's own `…/ocop/{certificate_no}?10=…&21=…` for
+    products without a GTIN. One trailing '/' is tolerated, as GS1 asks of resolvers.
+    DigitalLinkError (a CodeError) names the AI and the reason when the syntax is wrong;
+    a plain CodeError says the URL is valid but not a code of ours (another GS1 key).
     """
     if len(url) > MAX_URL_CHARS:
-        raise CodeError(f"url: longer than {MAX_URL_CHARS} characters")
-    parts = urlsplit(url.strip())
+        raise DigitalLinkError(f"longer than {MAX_URL_CHARS} characters")
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # an unbalanced '[' in the host, for one
+        raise DigitalLinkError(f"not a URL: {error}") from None
     if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise CodeError("url: must be an https:// URL")
-    segments = parts.path.rstrip("/").split("/")
-    query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    stars = _stars_claim(query.get(STARS_PARAMETER))
-    certificate_no = _certificate_claim(query.get(CERTIFICATE_PARAMETER))
-    expiry = query.get(AI_EXPIRY)
-    if expiry is not None and not _YYMMDD.match(expiry):
-        raise CodeError(f"url: AI 17 (expiry) must be YYMMDD, not {expiry!r}")
-    signature = query.get(AI_SIGNATURE) or None
-    if AI_GTIN in segments:
-        gtin14, qualifiers = _digital_link_path(segments)
-        batch, serial, certificate_path = qualifiers.get(AI_BATCH), qualifiers.get(AI_SERIAL), None
-    elif "ocop" in segments:
-        position = segments.index("ocop")
-        if position + 1 >= len(segments) or not segments[position + 1]:
-            raise CodeError("url: /ocop/ must be followed by a certificate number")
-        gtin14, certificate_path = None, unquote(segments[position + 1])
-        if not is_plausible_certificate_no(certificate_path):
-            raise CodeError("url: not a certificate number after /ocop/")
-        batch, serial = query.get(AI_BATCH), query.get(AI_SERIAL)
-    else:
-        raise CodeError("url: neither a GS1 Digital Link (/01/GTIN) nor a labelgen /ocop/ link")
-    for value, field in ((batch, "url: batch (AI 10)"), (serial, "url: serial (AI 21)")):
-        if value is not None:
-            check_qualifier(value, field)
+        raise DigitalLinkError("must be an https:// URL")
+    if parts.path.endswith("/") and parts.path != "/":
+        parts = parts._replace(path=parts.path[:-1])
+    segments = parts.path.split("/")
+    if "ocop" in segments and AI_GTIN not in segments:
+        return _certificate_code(parts.path, parts.query)
+    return _gtin_code(parse_digital_link(parts.geturl()))
+
+
+def _gtin_code(link: DigitalLink) -> UnitCode:
+    key, gtin14 = link.primary_key
+    if key != AI_GTIN:
+        raise CodeError(f"url: a Digital Link of AI {key}; this service verifies GTINs (AI 01)")
+    stars, unreadable_stars = _stars_parameter(link.parameter_values(STARS_PARAMETER))
     return UnitCode(
-        gtin14, certificate_path, batch, serial, expiry, stars, certificate_no, signature
+        gtin14,
+        None,
+        link.value(AI_BATCH),
+        link.value(AI_SERIAL),
+        link.value(AI_EXPIRY),
+        stars,
+        _certificate_parameter(link.parameter_values(CERTIFICATE_PARAMETER)),
+        link.value(AI_SIGNATURE),
+        unreadable_stars,
+        link.value(AI_CPV),
+        link.value(AI_TPX),
+        link.attributes,
     )
+
+
+def _certificate_code(path: str, query: str) -> UnitCode:
+    """labelgen's own `/ocop/{certificate_no}` code: the query holds AIs 10, 21 and 17 and the
+    claims `s` and `c`, each at most once; it never holds a signature (AI 8030 needs a GTIN)."""
+    segments = path.split("/")
+    position = segments.index("ocop")
+    if position + 2 != len(segments) or not segments[position + 1]:
+        raise DigitalLinkError("/ocop/ must be followed by a certificate number, and only that")
+    certificate_path = unquote(segments[position + 1])
+    if not is_plausible_certificate_no(certificate_path):
+        raise DigitalLinkError("not a certificate number after /ocop/")
+    values: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        values.setdefault(name, []).append(value)
+    ais: dict[str, str] = {}
+    for name, given in values.items():
+        if not name.isdigit():
+            continue
+        if name == AI_SIGNATURE:
+            raise DigitalLinkError("a signature needs a GTIN and a serial (01+21)", name)
+        if name not in (AI_BATCH, AI_SERIAL, AI_EXPIRY):
+            raise DigitalLinkError("is not read on an /ocop/ code (only 10, 21 and 17)", name)
+        if len(given) > 1:
+            raise DigitalLinkError("is given more than once", name)
+        check_ai_value(entry_for(name), given[0])
+        ais[name] = given[0]
+    stars, unreadable_stars = _stars_parameter(values.get(STARS_PARAMETER, []))
+    return UnitCode(
+        None,
+        certificate_path,
+        ais.get(AI_BATCH),
+        ais.get(AI_SERIAL),
+        ais.get(AI_EXPIRY),
+        stars,
+        _certificate_parameter(values.get(CERTIFICATE_PARAMETER, [])),
+        None,
+        unreadable_stars,
+        attributes=tuple((ai, value) for ai, value in ais.items() if ai == AI_EXPIRY),
+    )
+
+
+def _stars_parameter(values: list[str | None] | list[str]) -> tuple[int | None, str | None]:
+    """The star count `s` claims, or the text it holds when that is not 1-5 (see UnitCode)."""
+    if not values:
+        return None, None
+    if len(values) > 1:
+        raise DigitalLinkError(f"{STARS_PARAMETER} (the star count) is given more than once")
+    value = values[0]
+    if value in STAR_COUNTS:
+        return int(value), None
+    return None, value or ""
+
+
+def _certificate_parameter(values: list[str | None] | list[str]) -> str | None:
+    if not values:
+        return None
+    if len(values) > 1 or values[0] is None:
+        raise DigitalLinkError(f"{CERTIFICATE_PARAMETER} must be given once, with a value")
+    return _certificate_claim(values[0])
 
 
 def verify_offline(url: str, keys: dict[str, PublicKeyEntry]) -> OfflineResult:
@@ -236,39 +342,11 @@ def _gs1_date(yymmdd: str) -> dt.date:
     return dt.datetime.strptime(yymmdd, "%y%m%d").date()
 
 
-def _digital_link_path(segments: list[str]) -> tuple[str, dict[str, str]]:
-    position = segments.index(AI_GTIN)
-    pairs = segments[position + 1 :]
-    if not pairs or not is_valid_gtin(pairs[0]):
-        raise CodeError("url: AI 01 must be followed by a valid GTIN")
-    gtin14 = to_gtin14(pairs[0])
-    qualifiers: dict[str, str] = {}
-    rest = pairs[1:]
-    if len(rest) % 2:
-        raise CodeError("url: each AI in the path must be followed by its value")
-    allowed = [AI_CPV, AI_BATCH, AI_SERIAL]
-    for ai, value in zip(rest[::2], rest[1::2], strict=True):
-        if ai not in allowed:
-            raise CodeError(f"url: AI {ai} is not a GTIN qualifier in GS1 order (22, 10, 21)")
-        # Each qualifier may follow only those before it in GS1's order.
-        allowed = allowed[allowed.index(ai) + 1 :]
-        qualifiers[ai] = unquote(value)
-    return gtin14, qualifiers
-
-
-def _stars_claim(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if value not in {"1", "2", "3", "4", "5"}:
-        raise CodeError(f"url: {STARS_PARAMETER} (the star count) must be 1 to 5, not {value!r}")
-    return int(value)
-
-
 def _certificate_claim(value: str | None) -> str | None:
     if value is None:
         return None
     if not is_plausible_certificate_no(value):
-        raise CodeError(f"url: {CERTIFICATE_PARAMETER} is not a certificate number")
+        raise DigitalLinkError(f"{CERTIFICATE_PARAMETER} is not a certificate number")
     return unicodedata.normalize("NFC", value)
 
 

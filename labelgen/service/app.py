@@ -36,7 +36,7 @@ from labelgen.service.routers import (
 )
 from labelgen.service.routers.verification import VerdictFastPath
 from labelgen.service.settings import Settings
-from labelgen.service.verifier import Verifier
+from labelgen.service.verify_cache import make_verifier
 
 if TYPE_CHECKING:
     from labelgen.registry.service import Registry
@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         restore_sigterm = install_sigterm_drain(drain, settings.render_timeout_s + DRAIN_MARGIN_S)
         opened, owned = await run_in_threadpool(open_registry, settings, registry)
-        verifier = Verifier(opened)
+        verifier = make_verifier(opened, settings)
         verifier.start()
         app.state.registry = RegistryAccess(opened, settings.registry_threads, verifier)
         # A fresh pool for each run of the app: a server (or a test) may start it again.

@@ -58,7 +58,9 @@ class PublicLocationMiddleware:
 
     Starlette builds a redirect's absolute `Location` from the request's Host header, which any
     client may forge: a link to another site answered from this one. Only the path and query of
-    the location are kept; scheme and host are the configured base URL's.
+    such a location are kept; scheme and host are the configured base URL's. A location on
+    another host than the one the request named is a redirect the service chose (a linkset's
+    link held elsewhere) and is left as it is.
     """
 
     def __init__(self, app: ASGIApp, origin: str) -> None:
@@ -70,12 +72,16 @@ class PublicLocationMiddleware:
             await self.app(scope, receive, send)
             return
 
+        hosts = [value for name, value in scope["headers"] if name == b"host"]
+        requested_host = hosts[0].decode("latin-1").lower() if hosts else None
+
         async def send_with_location(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 location = headers.get("location")
                 # A relative location (a created resource's) names no host: left as it is.
-                if location is not None and urlsplit(location).netloc:
+                netloc = urlsplit(location).netloc.lower() if location else ""
+                if location and netloc and requested_host in (None, netloc):
                     headers["location"] = public_location(location, self.origin)
             await send(message)
 

@@ -19,6 +19,7 @@ from labelgen.errors import (
     SpecError,
 )
 from labelgen.layout import code_panel_size
+from labelgen.packaging.artwork import bundled_carton_styles
 from labelgen.pipeline import MEDIA_TYPES, check_spec, panel_file_name, render, render_panels
 from labelgen.service.limits import MAX_JSON_DEPTH, json_too_deep
 from labelgen.service.protocol import Job, Outcome
@@ -39,7 +40,9 @@ def run_job(job: Job) -> Outcome:
         if job.kind == "check":
             report = check_spec(spec, as_of=job.as_of, base_url=job.base_url)
             if job.with_spec:
-                return Outcome("report", report=report, spec=spec, code_panel=code_panel_size(spec))
+                # A carton has no one panel a print run stamps: it is not a print run's label.
+                code_panel = None if spec.package is not None else code_panel_size(spec)
+                return Outcome("report", report=report, spec=spec, code_panel=code_panel)
             return Outcome("report", report=report)
         return _render_file(spec, job)
     except MalformedBodyError as error:
@@ -75,9 +78,12 @@ def _render_file(spec: LabelSpec, job: Job) -> Outcome:
     name = download_name(spec, output_format)
     media_type = MEDIA_TYPES[output_format]
     if output_format == "pdf":
-        data = render(spec, output_format, cmyk=job.cmyk, **options)
+        data = render(spec, output_format, cmyk=job.cmyk, view=job.view, **options)
         return Outcome("file", data=data, filename=name, media_type=media_type)
-    panels = render_panels(spec, output_format, **options)
+    panels = render_panels(spec, output_format, view=job.view, **options)
+    if spec.package is not None and job.panel is None:
+        # A carton's folded view also makes the listing image; asked for by `panel=listing`.
+        panels = panels[:1]
     if job.panel is not None:
         chosen = [panel for panel in panels if panel.panel == job.panel]
         if not chosen:
@@ -159,7 +165,8 @@ def parse_service_spec(document: dict[str, Any]) -> LabelSpec:
 
 
 def _is_bundled(template: str) -> bool:
-    return unicodedata.normalize("NFC", template).strip() in bundled_template_ids()
+    name = unicodedata.normalize("NFC", template).strip()
+    return name in bundled_template_ids() or name in bundled_carton_styles()
 
 
 def problem_from_message(message: str) -> Problem:

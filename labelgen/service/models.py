@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from labelgen.registry.lookup import VerdictReason, VerificationStatus
+
 
 class FieldProblem(BaseModel):
     """One bad field: its dotted path ('' for the spec as a whole) and the reason."""
@@ -233,14 +235,26 @@ class SignedCodes(BaseModel):
 
 
 class VerificationAnswer(BaseModel):
-    """What a scanned code's URL answers as JSON. `status` is one of six values; registry data
-    (product, producer, certificate, batch) is given only for a real code."""
+    """What a scanned code's URL answers as JSON. `status` is `valid` only for a signed unit the
+    registry issued; `certified` for a registered product and batch whose code cannot prove
+    the package genuine; registry data (product, producer, certificate, batch) is given only
+    when the code names a registered batch."""
 
     model_config = ConfigDict(extra="allow")
 
-    status: Literal["valid", "expired", "revoked", "suspended", "unknown", "invalid-signature"]
+    status: VerificationStatus = Field(
+        description="valid: a registry-issued, correctly signed unit, certificate in force; "
+        "certified: a registered product and batch under a certificate in force, but the code "
+        "does not identify one package; unknown: GTIN, batch or serial not in the registry; "
+        "invalid-signature: a signed unit whose signature is missing, wrong or by a retired "
+        "key; expired, revoked, suspended: the certificate's state"
+    )
+    reason: VerdictReason = Field(description="why the status is what it is")
     checked_at: dt.datetime
     signature: Literal["valid", "invalid-signature", "unsigned", "unknown-key"]
+    batch_expired: bool = Field(
+        description="the batch is past its expiry date (the page says so above all else)"
+    )
     scan_count: int = Field(
         description="scans of this serial, this one included, counted up to 1,000"
     )
@@ -256,8 +270,9 @@ class Link(BaseModel):
 
 
 class Linkset(BaseModel):
-    """RFC 9264 linkset, as GS1 Digital Link resolvers answer `?linkType=all`: one context
-    object whose `anchor` is the code's URL and whose other members are GS1 link types."""
+    """RFC 9264 linkset, as GS1 Digital Link resolvers answer `?linkType=linkset`: one context
+    object whose `anchor` is the code's URI without its query, with an `itemDescription`, and
+    whose other members are GS1 link types (valid against GS1's linkset schema)."""
 
     linkset: list[dict[str, object]]
 

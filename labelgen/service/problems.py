@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from labelgen.errors import (
     AuthenticationError,
     ConflictError,
+    DigitalLinkError,
     LabelgenError,
     LabelTooComplexError,
     MalformedBodyError,
@@ -194,6 +195,22 @@ INVALID_REQUEST = ProblemKind(
     "The JSON body is readable but a field is missing or wrong; `problems` lists each as "
     "{field, reason}.",
 )
+INVALID_CODE = ProblemKind(
+    "invalid-code",
+    400,
+    "Not a valid GS1 Digital Link",
+    "The scanned address breaks GS1 Digital Link URI Syntax 1.4 or the GS1 Barcode Syntax "
+    "Dictionary (or the form of labelgen's own /ocop/ codes): `ai` names the Application "
+    "Identifier at fault when there is one, and `detail` says why. A GTIN written with fewer "
+    "than 14 digits is answered so too, with `gtin14` holding its 14-digit form.",
+)
+NO_SUCH_LINK = ProblemKind(
+    "no-such-link",
+    404,
+    "No link of that type",
+    "The item has no link of the type `linkType` asks for; its linkset "
+    "(`?linkType=linkset`) lists those it has.",
+)
 CERTIFICATE_NOT_REGISTERED = ProblemKind(
     "certificate-not-registered",
     422,
@@ -239,6 +256,8 @@ PROBLEM_KINDS: tuple[ProblemKind, ...] = (
     CONFLICT,
     INVALID_REQUEST,
     CERTIFICATE_NOT_REGISTERED,
+    INVALID_CODE,
+    NO_SUCH_LINK,
     SIGNING_UNAVAILABLE,
     REGISTRY_UNAVAILABLE,
 )
@@ -353,6 +372,8 @@ def labelgen_error_response(error: LabelgenError) -> JSONResponse:
         )
     if isinstance(error, RenderTimeoutError):
         return problem_response(RENDER_TIMEOUT, str(error))
+    if isinstance(error, DigitalLinkError):
+        return invalid_code_response(error)
     if isinstance(error, RenderFailedError):
         return problem_response(INTERNAL, "the render failed; the failure has been logged")
     simple = {
@@ -365,6 +386,16 @@ def labelgen_error_response(error: LabelgenError) -> JSONResponse:
             return problem_response(kind, str(error))
     # RenderError, TemplateError, FontError, CodeError: labelgen's own words about the label.
     return problem_response(CANNOT_RENDER, str(error))
+
+
+def invalid_code_response(
+    error: DigitalLinkError, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The 400 answer to a scanned address that is not valid Digital Link syntax."""
+    extensions: dict[str, Any] = {"ai": error.ai} if error.ai else {}
+    if error.fourteen_digit:
+        extensions["gtin14"] = error.fourteen_digit
+    return problem_response(INVALID_CODE, str(error), headers=headers, **extensions)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

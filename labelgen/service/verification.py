@@ -10,9 +10,10 @@ there is no script, and no request leaves the service.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from markupsafe import Markup
 
@@ -32,6 +33,9 @@ AnswerForm = Literal["html", "json", "linkset"]
 LINKSET_MEDIA_TYPE = "application/linkset+json"
 NATIONAL_OCOP_SYSTEM_URL = "https://ocopvietnam.gov.vn"
 GS1_VOCABULARY = "https://gs1.org/voc/"
+# GS1's JSON-LD context for linksets (repository gs1/linkset, published with its pages).
+LINKSET_CONTEXT_URL = "https://gs1.github.io/linkset/linksetContext.jsonld"
+JSON_LD_CONTEXT_RELATION = "http://www.w3.org/ns/json-ld#context"
 # Query parameters of the page itself, not of the code: left out of the links a linkset gives.
 PAGE_PARAMETERS = frozenset({"lang", "linkType"})
 # No script may run and nothing may be framed; the one style sheet comes from here, and the
@@ -44,6 +48,9 @@ VERIFY_CSP = (
 REPORT_FORM_PATH = "/report"
 # Verdicts under which the report form is shown open rather than folded away.
 PROMINENT_REPORT_STATUSES = frozenset({"unknown", "invalid-signature", "revoked", "expired"})
+# The page's colour and icon when the batch is past its expiry date: amber, whatever the
+# certificate says (labelgen.service.web.static/verify.css).
+BATCH_EXPIRED_TONE = "batch-expired"
 VIETNAM_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
 BADGE_WIDTH_MM = 24.0
 _MEDIA_FORMS: dict[str, AnswerForm] = {
@@ -114,25 +121,29 @@ def code_url(url: str) -> str:
 
 
 def linkset_document(url: str, language: str) -> dict[str, Any]:
-    """The RFC 9264 linkset of a code (GS1 Digital Link resolver style), from its URL alone.
+    """The RFC 9264 linkset of a code, valid against GS1's linkset schema, from its URL alone.
 
-    It names where to verify the code (this page in each language, and its JSON form) and the
-    national OCOP system for an independent check. It reads no registry data and records no
-    scan, so it says nothing about whether the code is real: the verification service does.
+    It is anchored on the code's URI without its query (the identified item), describes the
+    item by its GS1 AIs, and names where to verify the code (this page in each language, and
+    its JSON form, with the code's own query so that its claims are checked) and the national
+    OCOP system for an independent check. The default link has a title and nothing else, as
+    the GS1-Conformant Resolver standard asks. It reads no registry data and records no scan,
+    so it says nothing about whether the code is real: the verification service does.
     """
-    anchor = code_url(url)
+    anchor = anchor_url(url)
+    code = code_url(url)
     strings = ui_strings(language)["verify"]
-    english = _with_parameter(anchor, "lang", "en")
-    page = {"href": anchor, "title": strings["title"], "type": "text/html", "hreflang": ["vi"]}
+    page = {"href": code, "title": strings["title"], "type": "text/html", "hreflang": ["vi"]}
     return {
         "linkset": [
             {
                 "anchor": anchor,
-                GS1_VOCABULARY + "defaultLink": [page],
+                "itemDescription": item_description(anchor),
+                GS1_VOCABULARY + "defaultLink": [{"href": code, "title": strings["title"]}],
                 GS1_VOCABULARY + "verificationService": [
                     page,
-                    {**page, "href": english, "hreflang": ["en"]},
-                    {"href": anchor, "title": strings["json_title"], "type": "application/json"},
+                    {**page, "href": _with_parameter(code, "lang", "en"), "hreflang": ["en"]},
+                    {"href": code, "title": strings["json_title"], "type": "application/json"},
                 ],
                 GS1_VOCABULARY + "certificationInfo": [
                     {
@@ -140,6 +151,8 @@ def linkset_document(url: str, language: str) -> dict[str, Any]:
                         "title": strings["national_system"],
                         "type": "text/html",
                         "hreflang": ["vi"],
+                        # Not another site's business: the code's claims and signature.
+                        "fwqs": False,
                     }
                 ],
             }
@@ -148,9 +161,31 @@ def linkset_document(url: str, language: str) -> dict[str, Any]:
 
 
 def linkset_header(url: str) -> str:
-    """The `Link` header that points a client at the code's linkset, as GS1 resolvers do."""
-    target = _with_parameter(code_url(url), "linkType", "all")
+    """The `Link` header of every answer to a code: its linkset, as GS1 resolvers give it."""
+    target = _with_parameter(code_url(url), "linkType", "linkset")
     return f'<{target}>; rel="linkset"; type="{LINKSET_MEDIA_TYPE}"'
+
+
+def linkset_context_header() -> str:
+    """The `Link` to the JSON-LD context that reads a linkset as linked data (GS1's own)."""
+    return f'<{LINKSET_CONTEXT_URL}>; rel="{JSON_LD_CONTEXT_RELATION}"; type="application/ld+json"'
+
+
+def anchor_url(url: str) -> str:
+    """The identified item's URI: the scanned URL without its query, fragment or trailing '/'."""
+    parts = urlsplit(url)
+    path = parts.path[:-1] if parts.path.endswith("/") and parts.path != "/" else parts.path
+    return parts._replace(path=path, query="", fragment="").geturl()
+
+
+def item_description(anchor: str) -> str:
+    """The item as GS1's human-readable interpretation writes it: `(01) 0893… (10) L1`."""
+    segments = [unquote(segment) for segment in urlsplit(anchor).path.split("/")]
+    if "ocop" in segments and "01" not in segments:
+        return f"OCOP {segments[segments.index('ocop') + 1]}"
+    start = segments.index("01") if "01" in segments else len(segments)
+    pairs = zip(segments[start::2], segments[start + 1 :: 2], strict=False)
+    return " ".join(f"({ai}) {value}" for ai, value in pairs) or anchor
 
 
 def _with_parameter(url: str, name: str, value: str) -> str:
@@ -175,12 +210,19 @@ def render_page(verification: Verification, language: str, url: str) -> str:
     other = "en" if language == "vi" else "vi"
     product = verification.product
     certificate = verification.certificate
+    verdict = verdict_words(strings, verification, language)
     return str(
         _template().render(
             lang=language,
             other_lang=other,
             t=strings,
             status=verification.status,
+            tone=verdict.tone,
+            headline=verdict.headline,
+            detail=verdict.detail,
+            certificate_verdict=verdict.certificate_verdict,
+            # Only a proven genuine package in date is shown in colour (badge, stars, links).
+            proven=verdict.tone == "valid",
             # Relative: the language switch stays on whatever origin served the page.
             switch_url=_path_and_query(_with_parameter(code_url(url), "lang", other)),
             may_be_copy=verification.may_be_copy,
@@ -201,6 +243,38 @@ def render_page(verification: Verification, language: str, url: str) -> str:
             report_text_chars=MAX_REPORT_TEXT_CHARS,
         )
     )
+
+
+@dataclass(frozen=True)
+class VerdictWords:
+    """What the top of the page says: its tone (colour and icon), headline and detail, and
+    the certificate's own verdict when the headline speaks of something else."""
+
+    tone: str
+    headline: str
+    detail: str
+    certificate_verdict: str | None = None
+
+
+def verdict_words(
+    strings: dict[str, Any], verification: Verification, language: str
+) -> VerdictWords:
+    """The verdict as the page words it: by status, with the reason's own detail when it has
+    one, and a batch past its expiry date above everything the certificate says."""
+    status_words = strings["status"][verification.status]
+    detail = strings["reasons"].get(verification.reason, status_words["detail"])
+    batch = verification.batch
+    if verification.batch_expired and batch is not None:
+        expired = strings["batch_expired_verdict"]
+        return VerdictWords(
+            tone=BATCH_EXPIRED_TONE,
+            headline=expired["headline"],
+            detail=str(expired["detail"]).replace(
+                "{date}", format_date(batch.expires_on, language)
+            ),
+            certificate_verdict=f"{strings['certificate_verdict']} {status_words['headline']}",
+        )
+    return VerdictWords(verification.status, status_words["headline"], detail)
 
 
 def render_thanks(language: str, code_path: str) -> str:

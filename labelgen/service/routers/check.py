@@ -26,6 +26,7 @@ from labelgen.service.problems import (
     UNSUPPORTED_MEDIA_TYPE,
 )
 from labelgen.service.protocol import Job
+from labelgen.service.registry_check import with_registry_warnings
 
 router = APIRouter(prefix="/api/v1", tags=["labels"])
 
@@ -62,8 +63,9 @@ async def check_label(
     """The compliance report of the spec and of its label as laid out (200 whether or not it
     is compliant: the report says so)."""
     body = await read_spec_body(request)
-    job = Job(kind="check", body=body, base_url=settings.base_url, as_of=as_of)
+    job = Job(kind="check", body=body, base_url=settings.base_url, as_of=as_of, with_spec=True)
     outcome = await run_job(pool, job)
     if outcome.report is None:
         raise RenderFailedError("the check answered no report")
-    return JSONResponse(outcome.report.to_dict(), headers={"Cache-Control": "no-store"})
+    report = await with_registry_warnings(request, outcome.report, outcome.spec)
+    return JSONResponse(report.to_dict(), headers={"Cache-Control": "no-store"})

@@ -136,6 +136,13 @@ async def render_label(
         bool,
         Query(description="a PDF in press CMYK, PDF/X-4 with its OutputIntent (PDF only)"),
     ] = False,
+    view: Annotated[
+        Literal["flat", "folded"],
+        Query(
+            description="a carton (spec with `package:`): its flat dieline, or `folded`: the "
+            "closed box as PNG (`panel=listing`: the square listing image)"
+        ),
+    ] = "flat",
 ) -> Response:
     """The label as a file: `image/svg+xml`, `image/png` or `application/pdf`.
 
@@ -163,6 +170,7 @@ async def render_label(
         qr_url=qr_url,
         panel=panel,
         cmyk=cmyk,
+        view=view,
     )
     outcome = await run_job(pool, job)
     headers = {"Content-Disposition": f'attachment; filename="{outcome.filename}"'}

@@ -10,9 +10,9 @@ signed, for the caller: the certificate the spec cites must be registered for it
 routes answer) and a signing key must be ready (503). Given `serials` are printed in unsigned
 codes, as `labelgen batch --serials` prints them, for serials kept outside the registry.
 
-The run is drawn later by the app's run thread (labelgen.service.runs): poll its document until
-`status` is `done`, then download `links.pdf` and `links.serials`. A run is its producer's own:
-another producer's is answered 404 exactly as one that does not exist.
+The run is drawn later by a worker (labelgen.service.queue): poll its document, on any server
+process, until `status` is `done`, then download `links.pdf` and `links.serials`. A run is its
+producer's own: another producer's is answered 404 exactly as one that does not exist.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ from labelgen.service.problems import (
     UNSUPPORTED_MEDIA_TYPE,
 )
 from labelgen.service.protocol import Job
+from labelgen.service.queue import run_jobs
 from labelgen.service.registry import (
     PrincipalDep,
     RegistryAccess,
@@ -92,7 +93,13 @@ from labelgen.service.registry import (
     require_role,
 )
 from labelgen.service.registry_documents import read_json_object
-from labelgen.service.runs import RUNS_PATH, RunManager, RunOrder, get_runs, run_jobs
+from labelgen.service.runs import (
+    RUNS_PATH,
+    RunManager,
+    RunOrder,
+    canonical_spec_bytes,
+    get_runs,
+)
 from labelgen.service.settings import Settings
 from labelgen.spec import LabelSpec
 from labelgen.traceability import GS1_QUALIFIER_MAX_CHARS, check_qualifier
@@ -221,7 +228,7 @@ class RunPreflight(BaseModel):
 
 
 class RunDocument(BaseModel):
-    """A print run: where it is, and once `done` its files. Kept in the service's memory."""
+    """A print run: where it is, and once `done` its files. Any server process answers it."""
 
     id: str
     status: Literal["queued", "running", "done", "failed"]
@@ -329,16 +336,17 @@ async def start_run(
     runs = await get_runs(request)
     order = parse_run_input(await read_json_object(request))
     # Refused now rather than after the costly checks below.
-    runs.check_capacity()
+    await access.call(runs.check_capacity)
     spec, panel = await _checked_spec(pool, settings, order.spec)
     sheet, sheets_total = await run_in_threadpool(_imposition, panel, order)
     base_url = spec.traceability.base_url or settings.base_url
-    allocate = await _serial_source(access, principal, spec, order, settings, base_url)
-    job = runs.submit(
+    await _check_serial_source(access, principal, spec, order, settings, base_url)
+    run_id = await access.call(
+        runs.add,
         principal.producer_id,
         RunOrder(
             spec=spec,
-            spec_bytes=json.dumps(order.spec, sort_keys=True, ensure_ascii=False).encode("utf-8"),
+            spec_bytes=canonical_spec_bytes(order.spec),
             count=order.count,
             sheet=sheet,
             sheets_total=sheets_total,
@@ -346,11 +354,17 @@ async def start_run(
             base_url=base_url,
             job_name=order.job_name,
             serials=tuple(order.serials) if order.serials is not None else None,
-            allocate=allocate,
+            principal=principal if order.serials is None else None,
         ),
     )
-    document = runs.document(job.id, principal.producer_id)
-    headers = {**NO_STORE, "Location": f"{RUNS_PATH}/{job.id}"}
+    try:
+        await runs.enqueue(run_id)
+    except Exception:
+        # Not queued, so never drawn: the row goes rather than wait for ever.
+        await access.call(runs.book.remove, run_id)
+        raise
+    document = await access.call(runs.document, run_id, principal.producer_id)
+    headers = {**NO_STORE, "Location": f"{RUNS_PATH}/{run_id}"}
     return JSONResponse(document, status_code=202, headers=headers)
 
 
@@ -360,12 +374,15 @@ async def start_run(
     response_model=RunDocument,
     responses=problem_responses(*READ_PROBLEMS),
 )
-async def get_run(run_id: str, request: Request, principal: PrincipalDep) -> JSONResponse:
+async def get_run(
+    run_id: str, request: Request, access: RegistryDep, principal: PrincipalDep
+) -> JSONResponse:
     """The run's status (`queued`, `running`, `done`, `failed`), progress, preflight and,
     once done, the links to its files."""
     runs = await _producer_runs(request, principal, "read print runs")
     assert principal.producer_id is not None
-    return JSONResponse(runs.document(run_id, principal.producer_id), headers=NO_STORE)
+    document = await access.call(runs.document, run_id, principal.producer_id)
+    return JSONResponse(document, headers=NO_STORE)
 
 
 @router.get(
@@ -381,9 +398,11 @@ async def get_run(run_id: str, request: Request, principal: PrincipalDep) -> JSO
         **problem_responses(*READ_PROBLEMS, CONFLICT),
     },
 )
-async def get_run_pdf(run_id: str, request: Request, principal: PrincipalDep) -> Response:
+async def get_run_pdf(
+    run_id: str, request: Request, access: RegistryDep, principal: PrincipalDep
+) -> Response:
     """The PDF of a `done` run; 409 while it is queued or running, or when it failed."""
-    return await _download(request, principal, run_id, "pdf")
+    return await _download(request, access, principal, run_id, "pdf")
 
 
 @router.get(
@@ -399,9 +418,11 @@ async def get_run_pdf(run_id: str, request: Request, principal: PrincipalDep) ->
         **problem_responses(*READ_PROBLEMS, CONFLICT),
     },
 )
-async def get_run_serials(run_id: str, request: Request, principal: PrincipalDep) -> Response:
+async def get_run_serials(
+    run_id: str, request: Request, access: RegistryDep, principal: PrincipalDep
+) -> Response:
     """Each unit's serial and QR content, in the order they are printed."""
-    return await _download(request, principal, run_id, "serials")
+    return await _download(request, access, principal, run_id, "serials")
 
 
 # --- the order -------------------------------------------------------------------------------
@@ -493,20 +514,21 @@ def _imposition(panel: PanelSize, order: RunInput) -> tuple[ImpositionOptions, i
     return options, imposition.sheets_needed(order.count)
 
 
-async def _serial_source(
+async def _check_serial_source(
     access: RegistryAccess,
     principal: Principal,
     spec: LabelSpec,
     order: RunInput,
     settings: Settings,
     base_url: str,
-) -> AllocateChunk | None:
-    """The registry's allocation for the run (None when the order gives its serials)."""
+) -> None:
+    """What the registry's allocation for the run (when the order gives no serials) would
+    fail on in the background, checked now."""
     if order.serials is not None:
         if settings.require_registered_certificates:
             await access.call(access.registry.confirm_cited_certificate, spec)
-        return None
-    return await access.call(_checked_allocator, access.registry, principal, spec, base_url)
+        return
+    await access.call(_checked_allocator, access.registry, principal, spec, base_url)
 
 
 def _checked_allocator(
@@ -538,11 +560,15 @@ async def _producer_runs(request: Request, principal: Principal, doing: str) -> 
 
 
 async def _download(
-    request: Request, principal: Principal, run_id: str, kind: Literal["pdf", "serials"]
+    request: Request,
+    access: RegistryAccess,
+    principal: Principal,
+    run_id: str,
+    kind: Literal["pdf", "serials"],
 ) -> Response:
     runs = await _producer_runs(request, principal, "download print runs")
     assert principal.producer_id is not None
-    found = runs.finished_file(run_id, principal.producer_id, kind)
+    found = await access.call(runs.finished_file, run_id, principal.producer_id, kind)
     media_type = "application/pdf" if kind == "pdf" else CSV_MEDIA_TYPE
     return FileResponse(
         found.path, media_type=media_type, filename=found.filename, headers=NO_STORE

@@ -44,6 +44,8 @@
 
   const form = document.getElementById("designer");
   const T = JSON.parse(document.getElementById("ui-strings").textContent);
+  // The check's warnings about what the configured registry does not hold (OCOP-REGISTRY-*).
+  const REGISTRY_RULE_PREFIX = "OCOP-REGISTRY-";
   // Every bundled template, a hang tag's back included: name, size, role (front, back or
   // single) and the sides printed with it.
   const TEMPLATES = JSON.parse(document.getElementById("template-info").textContent);
@@ -135,7 +137,11 @@
     kitExport: document.getElementById("kit-export"),
     kitFile: document.getElementById("kit-file"),
     kitMessage: document.getElementById("kit-message"),
+    cartonFields: document.getElementById("carton-fields"),
+    labelTemplates: document.getElementById("label-templates"),
   };
+  // A folding carton is drawn by a carton style (its `template:`), not by a label template.
+  const CARTON_TEMPLATE = els.cartonFields.dataset.cartonTemplate;
   const fontInputs = Array.from(form.querySelectorAll("input[name='brand.font']"));
   const DEFAULT_FONT = (fontInputs.find(function (input) {
     return "defaultFont" in input.dataset;
@@ -162,6 +168,8 @@
   // ["hang-tag", "hang-tag-back"] or a set of three: kept as written for as long as the
   // controls stay as they were set from it.
   let templateOverride = null;
+  // The carton style a carton is drawn with: the bundled one, or the one a file names.
+  let cartonTemplate = CARTON_TEMPLATE;
   // What the last check said, for the download buttons: "empty", "invalid", "errors",
   // "compliant" or "unknown" (the server could not be reached).
   let verdict = { state: "empty", errors: 0 };
@@ -285,7 +293,13 @@
 
   // The panels a spec's template makes, in print order, as the service works them out: each
   // template named, followed by its own sides (a hang tag's back) unless the set names them.
-  function panelsOf(template) {
+  // A carton (a spec with `package:`) is previewed as its flat dieline and the folded box.
+  const CARTON_VIEWS = ["flat", "folded"];
+
+  function panelsOf(template, carton) {
+    if (carton) {
+      return CARTON_VIEWS.slice();
+    }
     const named = templateList(template === undefined ? DEFAULT_TEMPLATE : template);
     const panels = [];
     for (const id of named) {
@@ -317,6 +331,9 @@
 
   // What a panel is called on its preview: its side when the set has several, else its name.
   function panelLabel(id) {
+    if (panelIds.includes("folded") && CARTON_VIEWS.includes(id)) {
+      return T["panel_" + id];
+    }
     const role = TEMPLATES[id] ? TEMPLATES[id].role : "single";
     if (role === "front") {
       return T.panel_front;
@@ -504,8 +521,14 @@
     }
 
     const template = specTemplate();
-    if (template !== undefined) {
-      spec.template = template;
+    if (isCarton()) {
+      spec.template = cartonTemplate;
+    } else {
+      // A label: a package kept from a file, or typed before switching back, is not sent.
+      delete spec.package;
+      if (template !== undefined) {
+        spec.template = template;
+      }
     }
     if (els.languages.checked) {
       spec.languages = ["vi", "en"];
@@ -597,7 +620,21 @@
       }
     }
 
-    showTemplate(doc.template);
+    const carton = doc.package !== null && typeof doc.package === "object" &&
+      !Array.isArray(doc.package);
+    setPackaging(carton ? "carton" : "label");
+    if (carton) {
+      // The label cards keep their default: switching back to a label gives a label template.
+      templateOverride = null;
+      cartonTemplate = typeof doc.template === "string" ? doc.template : CARTON_TEMPLATE;
+    } else {
+      cartonTemplate = CARTON_TEMPLATE;
+      // A label's file has no package: the carton fields keep the page's starting size.
+      for (const input of els.cartonFields.querySelectorAll("[data-path]")) {
+        resetInput(input);
+      }
+      showTemplate(doc.template);
+    }
     els.languages.checked = Array.isArray(doc.languages) && doc.languages.includes("en");
 
     const shelfLife = getPath(doc, "product.shelf_life");
@@ -638,10 +675,33 @@
     syncFormState();
   }
 
+  // An input back to the value the page starts with (its HTML default).
+  function resetInput(input) {
+    if (input.tagName === "SELECT") {
+      for (const option of input.options) {
+        option.selected = option.defaultSelected;
+      }
+    } else {
+      input.value = input.defaultValue;
+    }
+  }
+
+  function isCarton() {
+    const checked = form.querySelector("input[name='packaging']:checked");
+    return Boolean(checked) && checked.value === "carton";
+  }
+
+  function setPackaging(kind) {
+    for (const radio of form.querySelectorAll("input[name='packaging']")) {
+      radio.checked = radio.value === kind;
+    }
+  }
+
   function resetForm() {
     baseDoc = {};
     localProblems = [];
     templateOverride = null;
+    cartonTemplate = CARTON_TEMPLATE;
     form.reset();
     setLogo(null);
     setExpiryMode("date");
@@ -676,6 +736,15 @@
     const certified = els.certified.checked;
     els.certificationFields.disabled = !certified;
     els.certificationFields.hidden = !certified;
+
+    // A carton or a label: the other's controls are out of sight and out of the spec.
+    const carton = isCarton();
+    els.cartonFields.disabled = !carton;
+    els.cartonFields.hidden = !carton;
+    els.labelTemplates.hidden = carton;
+    for (const button of els.downloadButtons.querySelectorAll("[data-carton]")) {
+      button.hidden = !carton;
+    }
 
     const mode = expiryMode();
     for (const part of form.querySelectorAll("[data-expiry]")) {
@@ -830,7 +899,7 @@
     const signal = inflight.signal;
     els.status.dataset.busy = "true";
     els.stage.dataset.busy = "true";
-    const panels = panelsOf(spec.template);
+    const panels = panelsOf(spec.template, Boolean(spec.package));
     setPanels(panels);
 
     // The check (a layout, no drawing: quick) comes first and says whether the panels are
@@ -889,9 +958,13 @@
     }
   }
 
-  // The label API's address for one file: the whole label, or one panel of a set.
-  function labelUrl(fileFormat, panel, panels, draft) {
+  // The label API's address for one file: the whole label, or one panel of a set; for a
+  // carton, `view` "flat" (its dieline) or "folded" (the closed box).
+  function labelUrl(fileFormat, panel, panels, draft, view) {
     let url = API.labels + "?format=" + encodeURIComponent(fileFormat);
+    if (view) {
+      url += "&view=" + encodeURIComponent(view);
+    }
     if (panel && panels.length > 1) {
       url += "&panel=" + encodeURIComponent(panel);
     }
@@ -904,6 +977,12 @@
   // A panel's preview: a PNG as sharp as the screen shows it, in steps of 25 dpi so that a
   // small change of width does not change the picture's size.
   function previewUrl(panel, panels, draft) {
+    if (panels.includes("folded") && CARTON_VIEWS.includes(panel)) {
+      // A carton's view: the flat at a screen's resolution; the folded box 1600 px wide at
+      // 300 dpi, so 100 dpi gives a picture about 530 px wide.
+      return labelUrl("png", null, [], draft, panel) +
+        "&dpi=" + (panel === "flat" ? PREVIEW_MIN_DPI : 100);
+    }
     const info = TEMPLATES[panel] || {};
     const figure = panelFigure(panel);
     const shown = figure ? figure.clientWidth : 0;
@@ -1519,7 +1598,12 @@
       setStatus("errors", counted(T.status_errors, errors), warningText);
     } else {
       verdict = { state: "compliant", errors: 0 };
-      setStatus("compliant", T.status_compliant, warningText);
+      // Printable, but its QR code would answer "not in the system": said where "ready" is.
+      const unregistered = findings.some(function (f) {
+        return f.rule.indexOf(REGISTRY_RULE_PREFIX) === 0;
+      });
+      setStatus("compliant", T.status_compliant,
+        unregistered ? T.status_not_registered : warningText);
     }
     if (items.length === 0) {
       const none = document.createElement("li");
@@ -1634,7 +1718,8 @@
   // A label of one panel is one PNG or SVG file; a set's PDF holds every panel, and its PNG
   // and SVG files are downloaded one panel at a time.
   function buildPanelDownloads() {
-    const several = panelIds.length > 1;
+    // A carton's two previews are views of one file: its PDF, PNG and SVG are the flat.
+    const several = panelIds.length > 1 && !panelIds.includes("folded");
     for (const button of els.downloadButtons.querySelectorAll("[data-single]")) {
       button.hidden = several;
     }
@@ -1711,7 +1796,13 @@
     const cmyk = fileFormat === "pdf" && pdfKind() === "cmyk";
     const spec = buildSpec();
     const fallback = slug(getPath(spec, "product.name")) + "." + fileFormat;
-    let url = labelUrl(fileFormat, panel, panelsOf(spec.template), draft);
+    // A carton's folded box, or the square listing image drawn beside it.
+    const view = button.dataset.view || null;
+    const listing = "listing" in button.dataset;
+    let url = labelUrl(fileFormat, panel, panelsOf(spec.template), draft, view);
+    if (listing) {
+      url += "&panel=listing";
+    }
     if (cmyk) {
       url += "&cmyk=true";
     }
@@ -1725,6 +1816,10 @@
         if (panel && panelIds.length > 1 && !name.includes("-" + panel + ".")) {
           // One file per panel, named as the service names them in a ZIP: "…-back-panel.png".
           name = name.replace(/(\.[a-z]+)?$/, "-" + panel + "$1");
+        }
+        if (view === "folded" && !listing && !/-folded(\.|-)/.test(name)) {
+          // The service names the folded box as it names the flat's PNG: told apart here.
+          name = name.replace(/(\.[a-z]+)?$/, "-folded$1");
         }
         if (cmyk && !/-cmyk(\.|-)/.test(name)) {
           // The press file must be told apart from the office one: "…-cmyk.pdf".

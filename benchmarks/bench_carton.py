@@ -1,0 +1,61 @@
+"""Benchmark: one carton (the lotus tea RTE box) → dieline PDF, CMYK PDF/X-4, flat PNG and
+folded PNG, beside one label's PDF in the same warm process, with the stages of the carton timed
+on their own. Prints figures only."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from labelgen import export  # noqa: F401  (points fontconfig at the bundled fonts first)
+from labelgen.packaging.artwork import check_carton, layout_carton
+from labelgen.packaging.folded import render_folded_png, render_listing_png
+from labelgen.packaging.pdf import export_carton_pdf
+from labelgen.pipeline import render
+from labelgen.spec import load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+CARTON_SPEC = ROOT / "examples" / "tra-sen-box.yaml"
+LABEL_SPEC = ROOT / "examples" / "hat-sen-say.yaml"
+
+
+def median_ms(action: Callable[[], object], repeats: int) -> float:
+    action()  # warm caches (fonts, shaping, templates) before timing
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    carton_spec = load_spec(CARTON_SPEC)
+    label_spec = load_spec(LABEL_SPEC).model_copy(update={"template": "ocop-classic"})
+    carton = layout_carton(carton_spec)
+    rows = [
+        ("label: ocop-classic → PDF", lambda: render(label_spec, "pdf")),
+        ("carton: spec → PDF (whole route)", lambda: render(carton_spec, "pdf")),
+        ("carton: spec → folded PNG 1600 px", lambda: render(carton_spec, "png", view="folded")),
+        ("  layout of the 5 faces", lambda: layout_carton(carton_spec)),
+        ("  compliance over the box", lambda: check_carton(carton)),
+        ("  dieline PDF (RGB)", lambda: export_carton_pdf(carton)),
+        ("  dieline PDF (CMYK, PDF/X-4)", lambda: export_carton_pdf(carton, cmyk=True)),
+        ("  folded PNG 1600 px", lambda: render_folded_png(carton)),
+        ("  listing PNG 1200 × 1200", lambda: render_listing_png(carton)),
+        ("carton: flat PNG 150 dpi", lambda: render(carton_spec, "png", dpi=150)),
+    ]
+    print(f"{CARTON_SPEC.name} (reverse-tuck-end 90 × 50 × 140 mm) and {LABEL_SPEC.name}")
+    print(f"median of {repeats} warm runs each")
+    print(f"{'what':<40}{'ms':>10}")
+    for name, action in rows:
+        print(f"{name:<40}{median_ms(action, repeats):>10.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

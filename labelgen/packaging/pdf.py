@@ -1,0 +1,181 @@
+"""PDF output: a Carton → one print-ready page of the flat dieline (artwork, CutContour and
+Crease spot lines, boxes, marks; RGB or CMYK PDF/X-4)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from labelgen.fonts import use_bundled_fonts_only
+
+# Fontconfig must be pointed at the bundled fonts before WeasyPrint first loads it.
+use_bundled_fonts_only()
+
+import pikepdf  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetchingError  # noqa: E402
+
+from labelgen.errors import RenderError  # noqa: E402
+from labelgen.export import (  # noqa: E402
+    CUT_CONTOUR,
+    PT_PER_MM,
+    drop_unused_colour_spaces,
+    make_cut_contour_space,
+    make_overprint_state,
+    tag_subsets_by_content,
+)
+from labelgen.packaging.artwork import Carton  # noqa: E402
+from labelgen.packaging.flat import BLEED_MM, FlatForm, draw_flat_svg, flat_geometry  # noqa: E402
+from labelgen.packaging.structures import Dieline, Segment  # noqa: E402
+from labelgen.production.colour import (  # noqa: E402
+    add_output_intent,
+    convert_pdf_to_cmyk,
+    set_pdfx4_metadata,
+)
+
+CREASE = "Crease"
+DIE_STROKE_PT = 0.5
+MAX_DATA_URI_CHARS = 3_000_000
+
+
+class _DataOnlyFetcher(URLFetcher):
+    """A carton's drawing needs no resource but its own data: URIs (an embedded logo)."""
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> object:  # type: ignore[override]
+        if url.startswith("data:") and len(url) <= MAX_DATA_URI_CHARS:
+            return super().fetch(url, headers)
+        raise URLFetchingError(f"labelgen fetches no resources ({url[:40]})")
+
+
+def export_carton_pdf(
+    carton: Carton, *, cmyk: bool = False, created_at: datetime | None = None
+) -> bytes:
+    """The flat dieline as one PDF page.
+
+    TrimBox is the dieline's bounding box, BleedBox 3 mm outside it; the cut path is stroked in
+    the `CutContour` separation and the folds in the `Crease` separation, both overprinting, so
+    neither knocks anything out nor prints. With `cmyk`, the artwork is press CMYK and the file
+    PDF/X-4, as labels are.
+    """
+    dieline = carton.dieline
+    geometry = flat_geometry(dieline, "print")
+    raw = flat_page_pdf(carton, "print", press=cmyk)
+    title = f"{carton.spec.product.name} — {dieline.package.style}"
+    with pikepdf.open(io.BytesIO(raw)) as pdf:
+        if cmyk:
+            # Before the die's lines go in: only the artwork is converted; spots stay spots.
+            convert_pdf_to_cmyk(pdf)
+        page = pdf.pages[0]
+        media_top_pt = float(page.mediabox[3])
+        left_pt = float(page.mediabox[0]) + geometry.margin_mm * PT_PER_MM
+        top_pt = media_top_pt - geometry.margin_mm * PT_PER_MM
+        trim = [
+            left_pt,
+            top_pt - dieline.height_mm * PT_PER_MM,
+            left_pt + dieline.width_mm * PT_PER_MM,
+            top_pt,
+        ]
+        bleed = BLEED_MM * PT_PER_MM
+        page.obj.TrimBox = pikepdf.Array([_pt(value) for value in trim])
+        page.obj.BleedBox = pikepdf.Array(
+            [_pt(trim[0] - bleed), _pt(trim[1] - bleed), _pt(trim[2] + bleed), _pt(trim[3] + bleed)]
+        )
+
+        def to_page(point: tuple[float, float]) -> tuple[float, float]:
+            return left_pt + point[0] * PT_PER_MM, top_pt - point[1] * PT_PER_MM
+
+        add_die_resources(pdf, page)
+        operators = die_line_operators(dieline, to_page)
+        # WeasyPrint's content flips the y axis and never restores it: isolate it in q/Q so the
+        # die's lines are drawn in plain page coordinates.
+        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+        page.contents_add(pikepdf.Stream(pdf, b"Q\n" + operators.encode("ascii")), prepend=False)
+        pdf.docinfo["/Title"] = title
+        pdf.docinfo["/Creator"] = "labelgen"
+        if cmyk:
+            add_output_intent(pdf)
+            set_pdfx4_metadata(pdf, title, created_at=created_at)
+        drop_unused_colour_spaces(pdf)
+        tag_subsets_by_content(pdf)
+        output = io.BytesIO()
+        pdf.save(output, deterministic_id=True, compress_streams=True)
+    return output.getvalue()
+
+
+def flat_page_pdf(carton: Carton, form: FlatForm, *, press: bool = False) -> bytes:
+    """WeasyPrint's one-page PDF of the flat drawing in `form` (`print`: with marks and legend;
+    `artwork`: the blank and its bleed alone, what a press sheet steps)."""
+    geometry = flat_geometry(carton.dieline, form)
+    svg = draw_flat_svg(carton, form, press=press)
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title></title><style>"
+        f"@page{{size:{geometry.width_mm}mm {geometry.height_mm}mm;margin:0}}"
+        "html,body{margin:0;padding:0}svg{display:block}"
+        f"</style></head><body>{svg}</body></html>"
+    )
+    raw = HTML(string=html, url_fetcher=_DataOnlyFetcher()).write_pdf()
+    if raw is None:
+        raise RenderError("the PDF renderer returned nothing")
+    return raw
+
+
+def die_line_operators(
+    dieline: Dieline, to_page: Callable[[tuple[float, float]], tuple[float, float]]
+) -> str:
+    """The die's lines as PDF operators: creases then cuts, each in its separation (named
+    /CSCrease and /CSCut in the page's resources) under the overprinting state /GSDie."""
+    return (
+        f"q /GSDie gs {DIE_STROKE_PT} w 1 J 1 j\n"
+        f"/CSCrease CS 1 SCN {_segments(dieline.creases, to_page)} S\n"
+        f"/CSCut CS 1 SCN {_segments(dieline.cuts, to_page)} S\nQ\n"
+    )
+
+
+def add_die_resources(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
+    """The two separations and the overprinting state the die's lines are drawn with."""
+    resources = page.obj.Resources
+    if "/ColorSpace" not in resources:
+        resources.ColorSpace = pikepdf.Dictionary()
+    if "/ExtGState" not in resources:
+        resources.ExtGState = pikepdf.Dictionary()
+    resources.ColorSpace.CSCut = make_cut_contour_space(pdf)
+    resources.ColorSpace.CSCrease = _crease_space(pdf)
+    resources.ExtGState.GSDie = make_overprint_state(pdf)
+
+
+def _crease_space(pdf: pikepdf.Pdf) -> pikepdf.Object:
+    """The `Crease` separation (cyan on screen), read by the die-maker and never printed."""
+    return pdf.make_indirect(
+        pikepdf.Array(
+            [
+                pikepdf.Name.Separation,
+                pikepdf.Name(f"/{CREASE}"),
+                pikepdf.Name.DeviceCMYK,
+                pdf.make_indirect(
+                    pikepdf.Dictionary(
+                        FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 0, 0, 0], N=1
+                    )
+                ),
+            ]
+        )
+    )
+
+
+def _segments(
+    segments: tuple[Segment, ...], to_page: Callable[[tuple[float, float]], tuple[float, float]]
+) -> str:
+    parts = []
+    for segment in segments:
+        x0, y0 = to_page(segment.start)
+        x1, y1 = to_page(segment.end)
+        parts.append(f"{x0:.3f} {y0:.3f} m {x1:.3f} {y1:.3f} l")
+    return " ".join(parts)
+
+
+def _pt(value: float) -> Decimal:
+    return Decimal(f"{value:.4f}")
+
+
+__all__ = ["CREASE", "CUT_CONTOUR", "export_carton_pdf"]
