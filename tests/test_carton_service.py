@@ -184,3 +184,13 @@ def test_api_names_a_bad_package_field(client: TestClient) -> None:
         client.post("/api/v1/labels?format=pdf", json=document), 422, "invalid-spec"
     )
     assert [problem["field"] for problem in body["problems"]] == ["package.board_mm"]
+
+
+def test_a_print_run_of_a_carton_is_refused_naming_the_package(tmp_path: Path) -> None:
+    serials = tmp_path / "serials.csv"
+    serials.write_text("serial\nA1\nA2\n", encoding="utf-8")
+    result = run_cli("batch", str(BOX), "--serials", str(serials), "-o", str(tmp_path / "run.pdf"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("labelgen: package: is a folding carton")
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "run.pdf").exists()

@@ -372,6 +372,17 @@ def test_a_spec_that_is_not_valid_names_its_field_under_spec(service: Service) -
     assert "spec.product.category" in problem_fields(body)
 
 
+def test_a_carton_is_refused_naming_its_package(service: Service) -> None:
+    order = run_order()
+    order["spec"]["template"] = "carton-classic"
+    order["spec"]["package"] = {
+        "style": "reverse-tuck-end", "length_mm": 90, "width_mm": 50, "depth_mm": 140,
+    }  # fmt: skip
+    response = service.client.post("/api/v1/runs", json=order, headers=producer(service))
+    body = assert_problem(response, 422, "invalid-spec")
+    assert "labelgen render" in problem_fields(body)["spec.package"]
+
+
 def test_a_label_that_is_not_compliant_is_refused_with_its_findings(service: Service) -> None:
     order = run_order(spec=spec_document(NOT_COMPLIANT_EXAMPLE))
     response = service.client.post("/api/v1/runs", json=order, headers=producer(service))

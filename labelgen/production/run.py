@@ -42,6 +42,7 @@ from labelgen.export import (
 from labelgen.files import write_atomically
 from labelgen.layout import LabelSet, Layout, layout_set
 from labelgen.pipeline import check_set
+from labelgen.production import CARTON_RUN_REASON
 from labelgen.production.colour import add_output_intent, convert_pdf_to_cmyk, set_pdfx4_metadata
 from labelgen.production.imposition import Imposition, ImpositionOptions, impose
 from labelgen.production.outlines import PT_PER_MM, glyph_bbox_units, glyph_outline, text_face
@@ -166,6 +167,8 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     started = time.perf_counter()
     phases = _Phases()
     paths = RunPaths.beside(request.output)
+    if request.spec.package is not None:
+        raise BatchError(f"package: {CARTON_RUN_REASON}")
     # The label and the sheet options are checked before any serial is issued or file written.
     label = _compliant_code_panel(
         request, layout_set(request.spec, spec_dir=request.spec_dir, base_url=request.base_url)

@@ -48,6 +48,7 @@ from labelgen.errors import (
     SpecError,
 )
 from labelgen.layout import PanelSize
+from labelgen.production import CARTON_RUN_REASON
 from labelgen.production.imposition import (
     CALIBRATION_OFFSET_MAX_MM,
     CALIBRATION_SCALE_MAX,
@@ -475,6 +476,8 @@ async def _checked_spec(
         outcome = await run_job(pool, job)
     except SpecError as error:
         raise SpecError([_within_spec(problem) for problem in error.problems]) from None
+    if outcome.spec is not None and outcome.spec.package is not None:
+        raise SpecError([Problem("spec.package", CARTON_RUN_REASON)])
     if outcome.report is None:
         raise RenderFailedError("the check answered no report")
     if not outcome.report.compliant:
