@@ -133,6 +133,7 @@ def test_a_producer_makes_a_carton_from_the_form(
     expect(page.locator("#f-packaging-carton")).to_be_checked()
     expect(page.locator("#carton-fields")).to_be_visible()
     expect(page.locator("#label-templates")).to_be_hidden()
+    expect(page.locator("#print-run")).to_be_hidden()  # runs serialise labels, not cartons
     expect(page.locator("#f-package-style")).to_have_value("reverse-tuck-end")
     start = Package(style="reverse-tuck-end", length_mm=90, width_mm=50, depth_mm=140)
     wait_for_flat(page, drawn_ratio(start))
@@ -202,6 +203,7 @@ def test_a_producer_makes_a_carton_from_the_form(
     # Back to a label: the label set returns, without the package.
     page.click("label.segment:has(#f-packaging-label)")
     expect(page.locator("#carton-fields")).to_be_hidden()
+    expect(page.locator("#print-run")).to_be_visible()
     previews_drawn(page, ["ocop-classic", "back-panel"])
     expect(page.locator("button.download[data-carton]")).to_have_count(2)
     expect(page.locator("button.download[data-carton]").first).to_be_hidden()

@@ -138,6 +138,7 @@
     kitFile: document.getElementById("kit-file"),
     kitMessage: document.getElementById("kit-message"),
     cartonFields: document.getElementById("carton-fields"),
+    printRunSection: document.getElementById("print-run"),
     labelTemplates: document.getElementById("label-templates"),
   };
   // A folding carton is drawn by a carton style (its `template:`), not by a label template.
@@ -742,6 +743,8 @@
     els.cartonFields.disabled = !carton;
     els.cartonFields.hidden = !carton;
     els.labelTemplates.hidden = carton;
+    // Print runs serialise labels; a carton's dieline is printed from its PDF download.
+    els.printRunSection.hidden = carton;
     for (const button of els.downloadButtons.querySelectorAll("[data-carton]")) {
       button.hidden = !carton;
     }
