@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from labelgen.colors import contrast_ratio
 from labelgen.fonts import BOLD, DEFAULT_FAMILY, MM_PER_PT, REGULAR, font_face
-from labelgen.templates import MIN_TEXT_SIZE_PT
+from labelgen.templates import MIN_REVERSED_LINE_MM, MIN_REVERSED_TEXT_SIZE_PT, MIN_TEXT_SIZE_PT
 from labelgen.xmltext import escape, quoteattr
 
 CERTIFIED_STARS = (3, 4, 5)
@@ -17,6 +17,9 @@ FONT_FAMILY = DEFAULT_FAMILY
 # The print norm's floor (REGULATIONS §7) as a font size in mm: badge text is judged at the size
 # it is printed, and text that would come out smaller is left out, never set smaller.
 MIN_TEXT_SIZE_MM = MIN_TEXT_SIZE_PT * MM_PER_PT
+# The grade and the caption are set on the disc's and the ribbon's ink, in light colours (the
+# paper's, often): they need the floor of text reversed out of ink.
+MIN_ON_INK_SIZE_MM = MIN_REVERSED_TEXT_SIZE_PT * MM_PER_PT
 # Be Vietnam Pro's capitals and digits stand 0.74 em tall (OS/2 sCapHeight 740 of 1000).
 CAP_HEIGHT_EM = 0.74
 # How far Vietnamese marks rise above it: 0.25 em for one (Á), 0.39 em for a stack (Ồ).
@@ -57,9 +60,10 @@ YEAR_FONT_SIZE = 0.102
 # Long province names are first set smaller, then condensed; past this they would stop reading.
 MIN_CONDENSE = 0.6
 # The narrowest badge whose own wording, "OCOP", reaches 6 pt. The grade line and the caption
-# reach it only from FULL_WIDTH_MM; narrower, they are left out and the stars show the grade.
+# reach their 7 pt only from FULL_WIDTH_MM; narrower, they are left out and the stars show the
+# grade.
 MIN_WIDTH_MM = MIN_TEXT_SIZE_MM / OCOP_FONT_SIZE
-FULL_WIDTH_MM = MIN_TEXT_SIZE_MM / min(SAO_FONT_SIZE, PROVINCE_FONT_SIZE, YEAR_FONT_SIZE)
+FULL_WIDTH_MM = MIN_ON_INK_SIZE_MM / min(SAO_FONT_SIZE, PROVINCE_FONT_SIZE, YEAR_FONT_SIZE)
 # Sizes computed as fractions of a width land a hair off the limit they were chosen to meet.
 _TOLERANCE_MM = 1e-6
 
@@ -133,18 +137,13 @@ def has_caption(year: int | None, province: str | None) -> bool:
 
 
 def shows_caption(width_mm: float, year: int | None, province: str | None) -> bool:
-    """Whether draw_badge adds the caption ribbon at this width: some line of it reaches 6 pt."""
+    """Whether draw_badge adds the caption ribbon at this width: some line of it reaches 7 pt."""
     return bool(printed_caption(year, province, width_mm))
 
 
 def shows_grade(width_mm: float) -> bool:
-    """Whether the "n SAO" line reaches 6 pt at this width; below, the stars alone show the grade."""
-    return is_legible(width_mm * SAO_FONT_SIZE)
-
-
-def is_legible(font_size_mm: float) -> bool:
-    """Whether text set at this font size (in mm, as printed) reaches the 6 pt print floor."""
-    return font_size_mm >= MIN_TEXT_SIZE_MM - _TOLERANCE_MM
+    """Whether the "n SAO" line reaches 7 pt at this width; below, the stars alone show the grade."""
+    return width_mm * SAO_FONT_SIZE >= MIN_ON_INK_SIZE_MM - _TOLERANCE_MM
 
 
 def fit_badge(
@@ -152,7 +151,7 @@ def fit_badge(
 ) -> BadgeSize:
     """The largest badge a box holds, with its caption only where the caption is printed.
 
-    A caption that would come out under 6 pt at the captioned size is dropped, and the badge,
+    A caption that would come out under 7 pt at the captioned size is dropped, and the badge,
     without its ribbon, grows to the box's height. Draw a badge fitted without a caption with
     no year and no province, or its caption may come back at the larger width.
     """
@@ -182,9 +181,10 @@ def draw_badge(
     """The badge as one SVG <g> filling (0, 0) to (width_mm, badge_height_mm(...)) in mm.
 
     Every text is sized as a share of `width_mm`, the width the badge is printed at, and no
-    text is printed under 6 pt: the "n SAO" line and each caption line are left out where they
-    would come out smaller (the grade line below about 18.9 mm, the caption below about 20.8 mm,
-    a long province sooner), never set smaller. "OCOP" is the mark itself and is always drawn;
+    text is printed under 6 pt, nor the grade and the caption (set on the badge's ink) under
+    7 pt: the "n SAO" line and each caption line are left out where they would come out smaller
+    (the grade line below about 22.0 mm, the caption below about 24.2 mm, a long province sooner),
+    never set smaller. "OCOP" is the mark itself and is always drawn;
     it reaches 6 pt from MIN_WIDTH_MM (about 9.8 mm) up. The caption ribbon is drawn when some
     caption line is printed, so reserve `badge_height_mm(width_mm, with_caption=shows_caption(
     width_mm, year, province))`, or let fit_badge size the badge for a box.
@@ -211,19 +211,27 @@ def draw_badge(
 
 
 def draw_seal(width_mm: float, colors: BadgeColors) -> list[str]:
-    """The round seal: a rim, the coloured field and a fine inner line that frames the lettering."""
+    """The round seal: a rim, the coloured field and a fine inner line that frames the lettering.
+
+    The inner line is left out on a seal so small that it would be thinner than the 0.2 mm a line
+    on the field's ink needs (the spreading ink would fill it in).
+    """
     centre = width_mm * OUTER_RADIUS
-    return [
+    parts = [
         _circle(centre, centre, width_mm * OUTER_RADIUS, fill=colors.ring),
         _circle(centre, centre, width_mm * FILL_RADIUS, fill=colors.fill),
-        _circle(
-            centre,
-            centre,
-            width_mm * INNER_LINE_RADIUS,
-            stroke=colors.ring,
-            stroke_width=width_mm * INNER_LINE_WIDTH,
-        ),
     ]
+    if width_mm * INNER_LINE_WIDTH >= MIN_REVERSED_LINE_MM - _TOLERANCE_MM:
+        parts.append(
+            _circle(
+                centre,
+                centre,
+                width_mm * INNER_LINE_RADIUS,
+                stroke=colors.ring,
+                stroke_width=width_mm * INNER_LINE_WIDTH,
+            )
+        )
+    return parts
 
 
 def draw_stars(stars: int, width_mm: float, color: str) -> list[str]:
@@ -257,7 +265,9 @@ def star_points(x_mm: float, y_mm: float, radius_mm: float, rotation_deg: float)
 def draw_wording(label: str, width_mm: float, colors: BadgeColors) -> list[str]:
     """'OCOP' large in the middle, a short rule, then the '4 SAO' grade in the star colour.
 
-    The grade line is left out where it would be printed under 6 pt (shows_grade).
+    The grade line is left out where it would be printed under 7 pt (shows_grade), and the rule
+    with it: it separates nothing then, and at that width it would be thinner than the 0.2 mm a
+    line on the disc's ink needs.
     """
     centre = width_mm * OUTER_RADIUS
     rule_y = width_mm * RULE_Y
@@ -272,11 +282,13 @@ def draw_wording(label: str, width_mm: float, colors: BadgeColors) -> list[str]:
             colors.text,
             letter_spacing_mm=width_mm * OCOP_TRACKING,
         ),
-        f'<line x1="{_n(centre - rule_half)}" y1="{_n(rule_y)}" x2="{_n(centre + rule_half)}" '
-        f'y2="{_n(rule_y)}" stroke="{colors.ring}" stroke-width="{_n(width_mm * RULE_WIDTH)}" '
-        'stroke-linecap="round"/>',
     ]
     if shows_grade(width_mm):
+        parts.append(
+            f'<line x1="{_n(centre - rule_half)}" y1="{_n(rule_y)}" x2="{_n(centre + rule_half)}" '
+            f'y2="{_n(rule_y)}" stroke="{colors.ring}" stroke-width="{_n(width_mm * RULE_WIDTH)}" '
+            'stroke-linecap="round"/>'
+        )
         parts.append(
             _text(
                 label,
@@ -348,13 +360,15 @@ def _polygon_path(points: list[tuple[float, float]]) -> str:
 def printed_caption(year: int | None, province: str | None, width_mm: float) -> list[FittedLine]:
     """The caption lines printed on a badge `width_mm` wide, each fitted to the ribbon's width.
 
-    A line that cannot be set at 6 pt or more within the ribbon is left out; ValueError for a
-    year or province that caption_lines refuses.
+    A line that cannot be set at 7 pt or more within the ribbon (it is reversed out of the
+    ribbon's ink) is left out; ValueError for a year or province that caption_lines refuses.
     """
     available_mm = width_mm * (1 - 2 * (RIBBON_NOTCH + CAPTION_PADDING))
     printed = []
     for line in caption_lines(year, province):
-        fitted = fit_line(line.text, line.weight, width_mm * line.font_size, available_mm)
+        fitted = fit_line(
+            line.text, line.weight, width_mm * line.font_size, available_mm, MIN_ON_INK_SIZE_MM
+        )
         if fitted is not None:
             printed.append(FittedLine(line, *fitted))
     return printed
@@ -411,20 +425,24 @@ def _has_marks_above(text: str) -> bool:
 
 
 def fit_line(
-    text: str, weight: int, font_size_mm: float, available_mm: float
+    text: str,
+    weight: int,
+    font_size_mm: float,
+    available_mm: float,
+    min_size_mm: float = MIN_TEXT_SIZE_MM,
 ) -> tuple[float, float] | None:
     """Font size and horizontal condensing that set `text` within `available_mm` on one line;
-    None when it cannot be set at 6 pt or more, and so is not printed.
+    None when it cannot be set at `min_size_mm` (6 pt) or more, and so is not printed.
 
-    The size shrinks first, but never below 6 pt; only then are the letters condensed, since a
-    narrower letter stays readable longer than a shorter one, down to MIN_CONDENSE.
+    The size shrinks first, but never below `min_size_mm`; only then are the letters condensed,
+    since a narrower letter stays readable longer than a shorter one, down to MIN_CONDENSE.
     """
-    if not is_legible(font_size_mm):
+    if font_size_mm < min_size_mm - _TOLERANCE_MM:
         return None
     natural_mm = _text_width_mm(text, weight, font_size_mm)
     if natural_mm <= available_mm:
         return font_size_mm, 1.0
-    fitted_size = max(MIN_TEXT_SIZE_MM, font_size_mm * available_mm / natural_mm)
+    fitted_size = max(min_size_mm, font_size_mm * available_mm / natural_mm)
     condense = min(1.0, available_mm / _text_width_mm(text, weight, fitted_size))
     if condense < MIN_CONDENSE:
         return None

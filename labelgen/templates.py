@@ -18,6 +18,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MANIFEST_NAME = "template.yaml"
 MIN_TEXT_SIZE_PT = 6.0  # print norm (REGULATIONS §7): no text under 6 pt
+# Text reversed out of ink (as light as the paper): thinner strokes fill in as the ink spreads.
+MIN_REVERSED_TEXT_SIZE_PT = 7.0
+MIN_REVERSED_LINE_MM = 0.2  # and lines
 
 TextItem = Literal[
     "brand",

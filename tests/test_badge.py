@@ -93,7 +93,7 @@ def test_wording_names_the_grade_in_vietnamese(stars: int) -> None:
 
 
 def test_caption_shows_province_in_capitals_above_the_year() -> None:
-    group = parse_badge(draw_badge(4, width_mm=24, colors=COLORS, year=2024, province="Đồng Tháp"))
+    group = parse_badge(draw_badge(4, width_mm=25, colors=COLORS, year=2024, province="Đồng Tháp"))
     assert texts_of(group) == ["OCOP", "4 SAO", "ĐỒNG THÁP", "2024"]
 
 
@@ -109,7 +109,7 @@ def test_caption_accepts_decomposed_input_and_stray_spaces() -> None:
 def test_caption_holds_only_what_is_given(
     year: int | None, province: str | None, caption: list[str]
 ) -> None:
-    group = parse_badge(draw_badge(5, width_mm=24, colors=COLORS, year=year, province=province))
+    group = parse_badge(draw_badge(5, width_mm=25, colors=COLORS, year=year, province=province))
     assert texts_of(group)[2:] == caption
     ribbons = [element for element in group.iter() if element.get("class") == "ocop-ribbon"]
     assert bool(ribbons) == bool(caption) == has_caption(year, province)
@@ -192,19 +192,29 @@ def test_no_text_is_printed_under_6_pt_at_any_width(province: str, width_mm: flo
         assert size_pt >= 6 - 1e-3, (text, size_pt)
 
 
-def test_the_grade_and_caption_are_left_out_below_6_pt_never_set_smaller() -> None:
+@pytest.mark.parametrize("width_mm", [20.4, 22.1, 23.0, 23.6, FULL_WIDTH_MM, 24, 30])
+def test_the_grade_and_caption_on_the_badges_ink_are_never_under_7_pt(width_mm: float) -> None:
+    fragment = draw_badge(5, width_mm=width_mm, colors=COLORS, year=2024, province="Đồng Tháp")
+    sizes = font_sizes_pt(parse_badge(fragment, width_mm))
+    for text in ("5 SAO", "ĐỒNG THÁP", "2024"):
+        if text in sizes:
+            assert sizes[text] >= 7 - 0.01, (text, sizes[text])  # sizes are written to 1 µm
+
+
+def test_the_grade_and_caption_are_left_out_below_their_floor_never_set_smaller() -> None:
     def texts_at(width_mm: float) -> list[str]:
         fragment = draw_badge(4, width_mm=width_mm, colors=COLORS, year=2024, province="Huế")
         return texts_of(parse_badge(fragment, width_mm))
 
     assert abs(MIN_WIDTH_MM * OCOP_FONT_SIZE - 6 * MM_PER_PT) < 1e-9
     assert texts_at(FULL_WIDTH_MM) == ["OCOP", "4 SAO", "HUẾ", "2024"]
-    assert texts_at(20.4) == ["OCOP", "4 SAO", "HUẾ"]  # the year is set a little smaller
-    assert texts_at(19.0) == ["OCOP", "4 SAO"]
-    assert texts_at(18.8) == ["OCOP"]
+    assert texts_at(23.8) == ["OCOP", "4 SAO", "HUẾ"]  # the year is set a little smaller
+    assert texts_at(23.0) == ["OCOP", "4 SAO"]
+    assert texts_at(22.1) == ["OCOP", "4 SAO"]
+    assert texts_at(21.9) == ["OCOP"]
     assert texts_at(10.8) == ["OCOP"]
-    assert not shows_grade(18.8) and shows_grade(19.0)
-    assert not shows_caption(20.0, 2024, "Huế") and shows_caption(20.4, 2024, "Huế")
+    assert not shows_grade(21.9) and shows_grade(22.1)
+    assert not shows_caption(23.4, 2024, "Huế") and shows_caption(23.6, 2024, "Huế")
     assert shows_caption(FULL_WIDTH_MM, 2024, None)
 
 
@@ -281,15 +291,15 @@ def test_cap_height_constant_matches_the_bundled_font() -> None:
 
 
 def test_a_long_province_is_condensed_within_limits_and_an_absurd_one_left_out() -> None:
-    fragment = draw_badge(5, width_mm=24, colors=COLORS, province="Thành phố Hồ Chí Minh")
+    fragment = draw_badge(5, width_mm=25, colors=COLORS, province="Thành phố Hồ Chí Minh")
     (province_text,) = [
-        t for t in parse_badge(fragment, 24).iter(f"{SVG_NS}text") if t.get("transform")
+        t for t in parse_badge(fragment, 25).iter(f"{SVG_NS}text") if t.get("transform")
     ]
     scale_x = float(province_text.get("transform", "").split("(")[1].split()[0])
     assert MIN_CONDENSE <= scale_x < 1
     assert float(province_text.get("font-size", "0")) >= MIN_TEXT_SIZE_MM - 1e-3
-    absurd = draw_badge(5, width_mm=24, colors=COLORS, year=2024, province="Thành phố " * 6)
-    assert texts_of(parse_badge(absurd, 24)) == ["OCOP", "5 SAO", "2024"]
+    absurd = draw_badge(5, width_mm=25, colors=COLORS, year=2024, province="Thành phố " * 6)
+    assert texts_of(parse_badge(absurd, 25)) == ["OCOP", "5 SAO", "2024"]
     assert not shows_caption(24, None, "Thành phố " * 6)
 
 

@@ -17,7 +17,7 @@ from labelgen.compliance.report import Finding
 from labelgen.fonts import MM_PER_PT, font_face
 from labelgen.layout import Layout, TextBlock
 from labelgen.spec import LabelSpec
-from labelgen.templates import Box
+from labelgen.templates import MIN_REVERSED_LINE_MM, MIN_REVERSED_TEXT_SIZE_PT, Box
 from labelgen.text import Line, Run
 from labelgen.wording import net_quantity_text
 
@@ -314,8 +314,9 @@ def _percent(ratio: float) -> float:
 
 SMALL_TEXT_PT = 12.0  # under this, text printed from several plates frays when they misregister
 FINE_LINE_MM = 0.25  # and lines under this
-REVERSED_TEXT_MIN_PT = 7.0  # reversed out of ink, thinner strokes fill in as the ink spreads
-REVERSED_LINE_MIN_MM = 0.2
+# Sizes are read back from the drawing, written to 0.001 mm: a size set at a floor reads a
+# hair under it.
+_DRAWN_PRECISION = 0.005
 _SVG = "{http://www.w3.org/2000/svg}"
 _INHERITED = ("fill", "stroke", "stroke-width", "font-size")
 _NUMBER = re.compile(r"-?[0-9.]+(?:e-?[0-9]+)?")
@@ -350,7 +351,8 @@ def _print_colours(layout: Layout, spec: LabelSpec) -> Iterator[Finding]:
         is_text = mark.kind == "text"
         if relative_luminance(mark.colour) >= paper - 0.02:
             # As light as the paper: the colour around it is ink and this is left out of it.
-            if mark.size < (REVERSED_TEXT_MIN_PT if is_text else REVERSED_LINE_MIN_MM):
+            floor = MIN_REVERSED_TEXT_SIZE_PT if is_text else MIN_REVERSED_LINE_MM
+            if mark.size < floor - _DRAWN_PRECISION:
                 key = ("PRINT-REVERSED-" + mark.kind.upper(), mark.field, mark.colour, "")
                 smallest[key] = min(smallest.get(key, mark.size), mark.size)
             continue
