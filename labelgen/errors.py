@@ -20,6 +20,21 @@ class Problem:
 class LabelgenError(Exception):
     """Base class of every error labelgen raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as it is, attributes and message, without calling `__init__` again: several
+        # take other arguments than the message (problems, a report), and an error raised in a
+        # worker or the registry's process is raised again in the process that asked.
+        return (_restored_error, (type(self), self.args, self.__dict__))
+
+
+def _restored_error(
+    kind: type[LabelgenError], args: tuple[Any, ...], attributes: dict[str, Any]
+) -> LabelgenError:
+    error = kind.__new__(kind, *args)
+    error.args = args
+    error.__dict__.update(attributes)
+    return error
+
 
 class SpecError(LabelgenError):
     """The spec cannot be read or is not valid; carries one problem per bad field."""
@@ -202,6 +217,10 @@ class BatchError(LabelgenError):
 
 class StorageError(ServiceUnavailableError):
     """The run store (LABELGEN_RUN_STORE_DIR) cannot be used: missing, not writable."""
+
+
+class QueueConfigError(RegistryError):
+    """`labelgen worker` was asked to run without a PostgreSQL database to take jobs from."""
 
 
 class RunInterruptedError(LabelgenError):

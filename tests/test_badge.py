@@ -235,7 +235,7 @@ def bundled_badge_boxes() -> list[tuple[str, float, float]]:
 
 
 def test_the_smallest_bundled_badge_slot_is_the_round_jar() -> None:
-    assert bundled_badge_boxes()[0] == ("round-jar", 10.8, 13.4)
+    assert bundled_badge_boxes()[0] == ("round-jar", 11.6, 13.4)
 
 
 @pytest.mark.parametrize(

@@ -463,6 +463,35 @@ def test_batch_command_names_a_bad_serial_and_its_line(tmp_path: Path) -> None:
     assert not (tmp_path / "run.pdf").exists()
 
 
+def test_batch_command_issues_registry_serials_and_reports_a_bad_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The registry runs in a process of its own: its serials and its errors reach the run.
+    with temporary_database("sqlite", tmp_path) as url:
+        registry = Registry(RegistrySettings(url, tmp_path / "keys", bytes(range(32))))
+        try:
+            seed = seed_registry(registry)
+        finally:
+            registry.close()
+        spec_path = write_spec(tmp_path, JAR_SET)
+        monkeypatch.setenv("LABELGEN_DATABASE_URL", url)
+        monkeypatch.setenv("LABELGEN_SIGNING_KEY_DIR", str(tmp_path / "keys"))
+        monkeypatch.setenv("LABELGEN_SCAN_SALT", bytes(range(32)).hex())
+        monkeypatch.setenv("LABELGEN_BASE_URL", BASE_URL)
+        monkeypatch.setenv("LABELGEN_API_KEY", "lgk_not_a_key")
+        refused = run_batch_command(str(spec_path), "--count", "3", "-o", str(tmp_path / "x.pdf"))
+        monkeypatch.setenv("LABELGEN_API_KEY", seed.producer_secret)
+        issued = run_batch_command(str(spec_path), "--count", "3", "-o", str(tmp_path / "run.pdf"))
+    assert refused.returncode == 2
+    assert "API key is not valid" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not list(tmp_path.glob("x.*"))
+    assert issued.returncode == 0, issued.stderr
+    units = list(read_manifest(tmp_path / "run.serials.csv"))
+    assert len({unit.serial for unit in units}) == 3
+    assert all(unit.content.startswith(BASE_URL) for unit in units)
+
+
 def test_sheets_command_lists_the_presets_from_the_data_file() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "labelgen.cli", "sheets"], capture_output=True, text=True, check=True

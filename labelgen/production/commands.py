@@ -6,11 +6,14 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from labelgen.cli import BASE_URL_VARIABLE, EXIT_OK
 from labelgen.errors import BatchError
 from labelgen.registry.commands import API_KEY_VARIABLE
+
+if TYPE_CHECKING:
+    from labelgen.production.registry_process import RegistryProcess
 
 EXIT_PREFLIGHT_FAILED = 1
 
@@ -87,16 +90,35 @@ def _positive_int(text: str) -> int:
 
 
 def _batch(arguments: argparse.Namespace) -> int:
-    from labelgen.production.run import RunRequest, run_batch
-    from labelgen.spec import load_spec
+    spec_path = Path(arguments.spec)
+    if arguments.serials is not None or not os.environ.get(API_KEY_VARIABLE):
+        return _run(arguments, spec_path, None)
+    from labelgen.production.registry_process import RegistryProcess
+
+    # The registry opens in its own process while this one loads the spec and the label stages.
+    registry = RegistryProcess(spec_path, _base_url, os.environ.get(API_KEY_VARIABLE))
+    try:
+        return _run(arguments, spec_path, registry)
+    finally:
+        registry.close()
+
+
+def _base_url() -> str:
     from labelgen.traceability import DEFAULT_BASE_URL
 
-    spec_path = Path(arguments.spec)
+    return os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL)
+
+
+def _run(arguments: argparse.Namespace, spec_path: Path, registry: RegistryProcess | None) -> int:
+    from labelgen.production.run import RunRequest, run_batch
+    from labelgen.spec import load_spec
+
     spec = load_spec(spec_path)
-    base_url = os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL)
+    base_url = _base_url()
     allocate = None
-    if arguments.serials is None and os.environ.get(API_KEY_VARIABLE):
-        allocate = _registry_allocator(spec, base_url)
+    if registry is not None:
+        registry.wait_opened()
+        allocate = registry.allocate
     request = RunRequest(
         spec=spec,
         spec_bytes=spec_path.read_bytes(),
@@ -168,16 +190,6 @@ def _pair(text: str | None, option: str, default: float) -> tuple[float, float]:
     if len(numbers) == 2:
         return numbers[0], numbers[1]
     raise BatchError(f"{option}: '{text}' is not a number or a pair X,Y")
-
-
-def _registry_allocator(spec: Any, base_url: str) -> Any:
-    from labelgen.production.serials import registry_allocator
-    from labelgen.registry.service import Registry
-    from labelgen.registry.settings import RegistrySettings
-
-    registry = Registry(RegistrySettings.from_environment())
-    principal = registry.authenticate(os.environ.get(API_KEY_VARIABLE))
-    return registry_allocator(registry, principal, spec, base_url)
 
 
 class ProgressBar:

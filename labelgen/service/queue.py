@@ -25,7 +25,11 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
-from labelgen.errors import RegistryError, RegistryUnavailableError, RunInterruptedError
+from labelgen.errors import (
+    QueueConfigError,
+    RegistryUnavailableError,
+    RunInterruptedError,
+)
 from labelgen.registry.database import libpq_conninfo
 from labelgen.service.runs import LocalRunner, RunBook, RunDrawer, RunManager, run_store
 from labelgen.service.settings import Settings
@@ -50,10 +54,6 @@ MAX_ATTEMPTS = 1000
 # Any fixed 64-bit number: the processes that create the queue's tables at once wait on it.
 SCHEMA_LOCK_ID = 0x6C6162656C717565
 WORKER_POOL_CONNECTIONS = 4
-
-
-class QueueConfigError(RegistryError):
-    """`labelgen worker` was asked to run without a PostgreSQL database to take jobs from."""
 
 
 def uses_queue(engine: Engine) -> bool:
