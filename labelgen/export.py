@@ -233,11 +233,7 @@ def _finish_pdf(
 ) -> bytes:
     """Set the print boxes, add the CutContour die line, and save with a stable document id
     (in CMYK: the colours converted, the OutputIntent and the PDF/X-4 metadata added)."""
-    from labelgen.production.colour import (
-        add_output_intent,
-        convert_pdf_to_cmyk,
-        set_pdfx4_metadata,
-    )
+    from labelgen.production.colour import convert_pdf_to_cmyk
 
     with pikepdf.open(io.BytesIO(raw_pdf)) as pdf:
         if cmyk:
@@ -248,15 +244,25 @@ def _finish_pdf(
         top_pt = float(page.mediabox[3]) - margin_mm * PT_PER_MM
         set_print_boxes(page, layout, left_pt, top_pt)
         _add_die_line(pdf, page, layout, left_pt, top_pt)
-        pdf.docinfo["/Title"] = layout.title
-        pdf.docinfo["/Creator"] = "labelgen"
-        if cmyk:
-            add_output_intent(pdf)
-            set_pdfx4_metadata(pdf, layout.title, created_at=created_at)
-        drop_unused_colour_spaces(pdf)
-        tag_subsets_by_content(pdf)
-        output = io.BytesIO()
-        pdf.save(output, deterministic_id=True, compress_streams=True)
+        return saved_print_pdf(pdf, layout.title, cmyk=cmyk, created_at=created_at)
+
+
+def saved_print_pdf(
+    pdf: pikepdf.Pdf, title: str, *, cmyk: bool, created_at: datetime | None
+) -> bytes:
+    """A finished print PDF's bytes: its title, in CMYK its OutputIntent and PDF/X-4 metadata,
+    no unused colour space, subsets named by content and a document id made from content."""
+    from labelgen.production.colour import add_output_intent, set_pdfx4_metadata
+
+    pdf.docinfo["/Title"] = title
+    pdf.docinfo["/Creator"] = "labelgen"
+    if cmyk:
+        add_output_intent(pdf)
+        set_pdfx4_metadata(pdf, title, created_at=created_at)
+    drop_unused_colour_spaces(pdf)
+    tag_subsets_by_content(pdf)
+    output = io.BytesIO()
+    pdf.save(output, deterministic_id=True, compress_streams=True)
     return output.getvalue()
 
 

@@ -21,18 +21,15 @@ from labelgen.errors import RenderError  # noqa: E402
 from labelgen.export import (  # noqa: E402
     CUT_CONTOUR,
     PT_PER_MM,
-    drop_unused_colour_spaces,
     make_cut_contour_space,
     make_overprint_state,
-    tag_subsets_by_content,
+    saved_print_pdf,
 )
 from labelgen.packaging.artwork import Carton  # noqa: E402
 from labelgen.packaging.flat import BLEED_MM, FlatForm, draw_flat_svg, flat_geometry  # noqa: E402
 from labelgen.packaging.structures import Dieline, Segment  # noqa: E402
 from labelgen.production.colour import (  # noqa: E402
-    add_output_intent,
     convert_pdf_to_cmyk,
-    set_pdfx4_metadata,
 )
 
 CREASE = "Crease"
@@ -92,16 +89,7 @@ def export_carton_pdf(
         # die's lines are drawn in plain page coordinates.
         page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
         page.contents_add(pikepdf.Stream(pdf, b"Q\n" + operators.encode("ascii")), prepend=False)
-        pdf.docinfo["/Title"] = title
-        pdf.docinfo["/Creator"] = "labelgen"
-        if cmyk:
-            add_output_intent(pdf)
-            set_pdfx4_metadata(pdf, title, created_at=created_at)
-        drop_unused_colour_spaces(pdf)
-        tag_subsets_by_content(pdf)
-        output = io.BytesIO()
-        pdf.save(output, deterministic_id=True, compress_streams=True)
-    return output.getvalue()
+        return saved_print_pdf(pdf, title, cmyk=cmyk, created_at=created_at)
 
 
 def flat_page_pdf(carton: Carton, form: FlatForm, *, press: bool = False) -> bytes:

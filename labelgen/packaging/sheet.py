@@ -8,12 +8,12 @@ from datetime import datetime
 
 import pikepdf
 
-from labelgen.export import PT_PER_MM, drop_unused_colour_spaces, tag_subsets_by_content
+from labelgen.export import PT_PER_MM, saved_print_pdf
 from labelgen.packaging.artwork import Carton
 from labelgen.packaging.flat import BLEED_MM
 from labelgen.packaging.nesting import Nest, PlacedBlank, nest
 from labelgen.packaging.pdf import add_die_resources, die_line_operators, flat_page_pdf
-from labelgen.production.colour import add_output_intent, convert_pdf_to_cmyk, set_pdfx4_metadata
+from labelgen.production.colour import convert_pdf_to_cmyk
 from labelgen.production.imposition import Imposition, ImpositionOptions, Mark, Slot, impose
 
 MARK_STROKE_PT = 0.25
@@ -74,16 +74,7 @@ def export_carton_sheet_pdf(
         page.obj.Contents = pdf.make_stream("".join(operators).encode("ascii"))
         page.obj.TrimBox = page.obj.MediaBox
         title = f"{carton.spec.product.name} — {count} × {carton.dieline.package.style}"
-        pdf.docinfo["/Title"] = title
-        pdf.docinfo["/Creator"] = "labelgen"
-        if cmyk:
-            add_output_intent(pdf)
-            set_pdfx4_metadata(pdf, title, created_at=created_at)
-        drop_unused_colour_spaces(pdf)
-        tag_subsets_by_content(pdf)
-        output = io.BytesIO()
-        pdf.save(output, deterministic_id=True, compress_streams=True)
-    return output.getvalue()
+        return saved_print_pdf(pdf, title, cmyk=cmyk, created_at=created_at)
 
 
 def _placed(slot: Slot, carton: Carton, sheet_height_pt: float) -> str:
