@@ -115,13 +115,17 @@ class Verifier:
             self._unavailable_until = time.monotonic() + BACKOFF_S
             raise
 
-    def _read(self, code: UnitCode | None, now: dt.datetime) -> Reading:
+    def published_keys(self) -> Mapping[str, PublicKeyEntry]:
+        """The registry's published keys; RegistryUnavailableError when its database fails."""
         try:
-            keys = self.registry.published_keys()
+            return self.registry.published_keys()
         except (OperationalError, InterfaceError) as error:
             raise RegistryUnavailableError(
                 f"the registry's database failed: {error.orig}"
             ) from None
+
+    def _read(self, code: UnitCode | None, now: dt.datetime) -> Reading:
+        keys = self.published_keys()
         for attempt in range(1, LOOKUP_ATTEMPTS + 1):
             try:
                 with self._database(self._read_engine) as database:

@@ -12,9 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
-from labelgen.errors import RegistryUnavailableError
 from labelgen.registry.cache import ReadingCache
 from labelgen.registry.lookup import BufferedScan, ScanBuffer
 from labelgen.registry.service import Registry
@@ -60,13 +57,7 @@ class CachingVerifier(Verifier):
             return super().read(code, now)
         cached = self.cache.get(key)
         if cached is not None:
-            try:
-                keys = self.registry.published_keys()
-            except (OperationalError, InterfaceError) as error:
-                raise RegistryUnavailableError(
-                    f"the registry's database failed: {error.orig}"
-                ) from None
-            return Reading(cached, keys)
+            return Reading(cached, self.published_keys())
         generation = self.cache.generation()
         reading = super().read(code, now)
         self.cache.put(key, generation, reading.unit)
