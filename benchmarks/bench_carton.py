@@ -4,11 +4,10 @@ on their own. Prints figures only."""
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from bench_render import median_ms
 
 from labelgen import export  # noqa: F401  (points fontconfig at the bundled fonts first)
 from labelgen.packaging.artwork import check_carton, layout_carton
@@ -20,16 +19,6 @@ from labelgen.spec import load_spec
 ROOT = Path(__file__).resolve().parent.parent
 CARTON_SPEC = ROOT / "examples" / "tra-sen-box.yaml"
 LABEL_SPEC = ROOT / "examples" / "hat-sen-say.yaml"
-
-
-def median_ms(action: Callable[[], object], repeats: int) -> float:
-    action()  # warm caches (fonts, shaping, templates) before timing
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> int:

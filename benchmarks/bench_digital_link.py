@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import random
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
+
+from bench_qr import medians_us
 
 from labelgen.registry.digital_link import parse_digital_link
 from labelgen.registry.verify import parse_unit_url
@@ -28,17 +28,6 @@ def signed_unit_url(rng: random.Random) -> str:
     signature = base64.urlsafe_b64encode(rng.randbytes(SIGNATURE_BYTES)).decode().rstrip("=")
     path = "01/08936012345674/10/L261120/21/0142CCV3W89YC3WF"
     return f"https://truyxuat.example.vn/{path}?s=4&8030=KID0{signature}"
-
-
-def medians_us(actions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """The median time of each action, taken in turns so a busy machine slows them alike."""
-    samples: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(repeats):
-        for name, action in actions.items():
-            start = time.perf_counter()
-            action()
-            samples[name].append((time.perf_counter() - start) * 1e6)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> int:

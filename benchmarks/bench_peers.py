@@ -32,6 +32,7 @@ import cairosvg
 import jinja2
 import segno
 from bench_batch import _registry_environment, _round_jar_spec
+from bench_render import median_ms
 from weasyprint import HTML
 
 from labelgen import export  # noqa: F401  (points fontconfig at the bundled fonts first)
@@ -80,16 +81,6 @@ PLAIN_SVG = jinja2.Template(
 </svg>""",
     autoescape=True,
 )
-
-
-def median_ms(action: Callable[[], object], repeats: int) -> float:
-    action()  # warm caches before timing
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def interleaved_ms(actions: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
