@@ -481,14 +481,19 @@ def test_batch_command_issues_registry_serials_and_reports_a_bad_key(
         monkeypatch.setenv("LABELGEN_API_KEY", "lgk_not_a_key")
         refused = run_batch_command(str(spec_path), "--count", "3", "-o", str(tmp_path / "x.pdf"))
         monkeypatch.setenv("LABELGEN_API_KEY", seed.producer_secret)
-        issued = run_batch_command(str(spec_path), "--count", "3", "-o", str(tmp_path / "run.pdf"))
+        # More than the first chunk: the later chunks are issued while the first is drawn.
+        issued = run_batch_command(
+            str(spec_path), "--count", "300", "--sheet", "A4", "-o", str(tmp_path / "run.pdf")
+        )
     assert refused.returncode == 2
     assert "API key is not valid" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert not list(tmp_path.glob("x.*"))
     assert issued.returncode == 0, issued.stderr
+    assert "Traceback" not in issued.stderr
+    assert "Preflight: PASSED" in issued.stdout
     units = list(read_manifest(tmp_path / "run.serials.csv"))
-    assert len({unit.serial for unit in units}) == 3
+    assert len({unit.serial for unit in units}) == 300
     assert all(unit.content.startswith(BASE_URL) for unit in units)
 
 

@@ -362,6 +362,27 @@ def test_calibration_cancels_a_measured_printer_error() -> None:
         assert printed == pytest.approx((x_mm, y_mm), abs=1e-9)
 
 
+def test_a_slots_printed_box_in_points_follows_the_calibration() -> None:
+    # Content offset (mm, right and down), then scaled about the top-left corner: a corner at
+    # p (mm, y down) lands at s × (p + o), which PDF points count from the bottom-left.
+    calibration = Calibration(offset_x_mm=2.5, offset_y_mm=-1.5, scale_x=0.995, scale_y=1.004)
+    imposition = impose(50, 30, 3, ImpositionOptions(sheet="A4", calibration=calibration))
+    pt_per_mm = 72 / 25.4
+    for slot in (imposition.slots[0], imposition.slots[-1]):
+        x_mm, y_mm, width_mm, height_mm = slot.bleed_box_mm
+        left_mm = 0.995 * (x_mm + 2.5)
+        right_mm = 0.995 * (x_mm + width_mm + 2.5)
+        top_mm = 1.004 * (y_mm - 1.5)
+        bottom_mm = 1.004 * (y_mm + height_mm - 1.5)
+        expected = (
+            left_mm * pt_per_mm,
+            (297 - bottom_mm) * pt_per_mm,
+            right_mm * pt_per_mm,
+            (297 - top_mm) * pt_per_mm,
+        )
+        assert imposition.bleed_box_pt(slot) == pytest.approx(expected, abs=1e-9)
+
+
 # -- errors name the option ----------------------------------------------------------------------
 
 

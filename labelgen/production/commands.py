@@ -93,6 +93,7 @@ def _batch(arguments: argparse.Namespace) -> int:
     spec_path = Path(arguments.spec)
     if arguments.serials is not None or not os.environ.get(API_KEY_VARIABLE):
         return _run(arguments, spec_path, None)
+    import labelgen.spec  # noqa: F401
     from labelgen.production.registry_process import RegistryProcess
 
     # The registry opens in its own process while this one loads the spec and the label stages.
@@ -115,10 +116,10 @@ def _run(arguments: argparse.Namespace, spec_path: Path, registry: RegistryProce
 
     spec = load_spec(spec_path)
     base_url = _base_url()
-    allocate = None
+    allocate = ask_ahead = None
     if registry is not None:
-        registry.wait_opened()
-        allocate = registry.allocate
+        # Not waited for here: the registry goes on opening while the label is checked.
+        allocate, ask_ahead = registry.allocate, registry.ask
     request = RunRequest(
         spec=spec,
         spec_bytes=spec_path.read_bytes(),
@@ -126,6 +127,7 @@ def _run(arguments: argparse.Namespace, spec_path: Path, registry: RegistryProce
         count=arguments.count,
         serials_file=arguments.serials,
         allocate=allocate,
+        ask_ahead=ask_ahead,
         sheet=_imposition_options(arguments),
         cmyk=arguments.cmyk,
         base_url=base_url,

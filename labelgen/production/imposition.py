@@ -280,6 +280,19 @@ class Imposition:
             ),
         )
 
+    def bleed_box_pt(self, slot: Slot) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1) in PDF points (y up, origin bottom-left) of where `slot`'s bleed box
+        is printed, the calibration applied."""
+        scale_x, _, _, scale_y, shift_x, shift_y = self.calibration_matrix_pt()
+        x_mm, y_mm, width_mm, height_mm = slot.bleed_box_mm
+        height_sheet_mm = self.sheet.height_mm
+        return (
+            scale_x * x_mm * PT_PER_MM + shift_x,
+            scale_y * (height_sheet_mm - y_mm - height_mm) * PT_PER_MM + shift_y,
+            scale_x * (x_mm + width_mm) * PT_PER_MM + shift_x,
+            scale_y * (height_sheet_mm - y_mm) * PT_PER_MM + shift_y,
+        )
+
 
 # -- sheets and presets -------------------------------------------------------------------------
 

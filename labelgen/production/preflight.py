@@ -571,24 +571,23 @@ def _code_check(document: pypdfium2.PdfDocument, sample: _CodeSample, dpi: int) 
     page_count = len(document)
     if not 0 <= sample.index < page_count:
         return Check(name, False, f"the file has {page_count} pages")
-    raster = _rasterise(document, sample.index, dpi)
-    if sample.label_boxes_pt and sample.media_box is not None:
-        decoded = _decode_in_boxes(raster, sample.label_boxes_pt, sample.media_box, dpi)
-    else:
-        decoded = [code.text for code in _reading_order(_decode(raster))]
-    del raster  # one page's raster at a time
+    page = document[sample.index]
+    try:
+        if sample.label_boxes_pt and sample.media_box is not None:
+            decoded = _decode_in_boxes(page, sample.label_boxes_pt, sample.media_box, dpi)
+        else:
+            decoded = [code.text for code in _reading_order(_decode(_rasterise(page, dpi)))]
+    finally:
+        page.close()
     return _compare_codes(name, sample.index + 1, decoded, list(sample.expected))
 
 
-def _rasterise(document: pypdfium2.PdfDocument, index: int, dpi: int) -> Image.Image:
-    page = document[index]
-    try:
-        bitmap = page.render(scale=dpi / 72, grayscale=True)
-        image: Image.Image = bitmap.to_pil()
-        image.load()
-        bitmap.close()
-    finally:
-        page.close()
+def _rasterise(page: pypdfium2.PdfPage, dpi: int, crop_pt: Box = (0, 0, 0, 0)) -> Image.Image:
+    """The page in grey at `dpi`, less `crop_pt` (left, bottom, right, top) from its edges."""
+    bitmap = page.render(scale=dpi / 72, grayscale=True, crop=crop_pt)
+    image: Image.Image = bitmap.to_pil()
+    image.load()
+    bitmap.close()
     return image
 
 
@@ -625,10 +624,12 @@ def _reading_order(codes: list[_Spot]) -> list[_Spot]:
     return ordered
 
 
-def _decode_in_boxes(image: Image.Image, boxes: Sequence[Box], media: Box, dpi: int) -> list[str]:
-    """One decode per label box (boxes taken in reading order); an empty string where a box
+def _decode_in_boxes(
+    page: pypdfium2.PdfPage, boxes: Sequence[Box], media: Box, dpi: int
+) -> list[str]:
+    """One decode per label box (boxes taken in reading order), each box rasterised on its own
+    (a third of the time of the whole sheet's raster and decode); an empty string where a box
     yields no code."""
-    scale = dpi / 72
     placed = [_normalised(box) for box in boxes]
     spots = [
         _Spot(str(index), (box[0] + box[2]) / 2, media[3] - (box[1] + box[3]) / 2, box[3] - box[1])
@@ -637,15 +638,13 @@ def _decode_in_boxes(image: Image.Image, boxes: Sequence[Box], media: Box, dpi: 
     texts = []
     for centre in _reading_order(spots):
         box = placed[int(centre.text)]
-        crop = image.crop(
-            (
-                max(0, round((box[0] - media[0]) * scale)),
-                max(0, round((media[3] - box[3]) * scale)),
-                min(image.width, round((box[2] - media[0]) * scale)),
-                min(image.height, round((media[3] - box[1]) * scale)),
-            )
+        crop_pt = (
+            max(0.0, box[0] - media[0]),
+            max(0.0, box[1] - media[1]),
+            max(0.0, media[2] - box[2]),
+            max(0.0, media[3] - box[3]),
         )
-        results = zxingcpp.read_barcodes(crop, formats=QR_ONLY)
+        results = zxingcpp.read_barcodes(_rasterise(page, dpi, crop_pt), formats=QR_ONLY)
         texts.append(results[0].text if len(results) == 1 else "" if not results else "(several)")
     return texts
 

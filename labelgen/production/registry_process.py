@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -39,6 +40,8 @@ class RegistryProcess:
         self._process.start()
         child_end.close()
         self._opened = False
+        # Chunks asked for and not yet collected, in the order the registry answers them.
+        self._asked: deque[tuple[int, str]] = deque()
 
     def wait_opened(self) -> None:
         """Wait until the registry is open and the cited certificate confirmed; raise what
@@ -47,12 +50,25 @@ class RegistryProcess:
             self._answer()
             self._opened = True
 
+    def ask(self, count: int, request_id: str) -> None:
+        """Ask for `count` serials under `request_id` now; `allocate` with the same arguments
+        collects them (the registry issues them meanwhile)."""
+        # A registry process that failed to open has ended: what it reported is read when the
+        # serials are collected.
+        with contextlib.suppress(BrokenPipeError):
+            self._connection.send((count, request_id))
+        self._asked.append((count, request_id))
+
     def allocate(self, count: int, request_id: str) -> list[UnitCode]:
         """`count` serials issued under `request_id`, each with its signed QR URL."""
         from labelgen.production.serials import UnitCode
 
+        if (count, request_id) not in self._asked:
+            self.ask(count, request_id)
         self.wait_opened()
-        self._connection.send((count, request_id))
+        # The registry answers in the order it was asked.
+        if self._asked.popleft() != (count, request_id):
+            raise BatchError(f"serials collected out of the order asked: {request_id}")
         return [UnitCode(serial, url) for serial, url in self._answer()]
 
     def close(self) -> None:
@@ -61,6 +77,11 @@ class RegistryProcess:
         # process that ended after reporting an error has closed its end.
         with contextlib.suppress(BrokenPipeError):
             self._connection.send(None)
+        # Answers asked for and never collected (the run stopped) are read and dropped: a
+        # registry process blocked writing one would otherwise only end when its pipe broke.
+        with contextlib.suppress(EOFError, OSError):
+            while True:
+                self._connection.recv()
         self._connection.close()
         self._process.join()
 

@@ -46,10 +46,11 @@ from labelgen.production import CARTON_RUN_REASON
 from labelgen.production.colour import add_output_intent, convert_pdf_to_cmyk, set_pdfx4_metadata
 from labelgen.production.imposition import Imposition, ImpositionOptions, impose
 from labelgen.production.outlines import PT_PER_MM, glyph_bbox_units, glyph_outline, text_face
-from labelgen.production.preflight import PreflightReport, preflight_pdf
+from labelgen.production.preflight import Box, PreflightReport, preflight_pdf
 from labelgen.production.serials import (
     CHUNK_UNITS,
     AllocateChunk,
+    AskAhead,
     ManifestWriter,
     UnitCode,
     count_manifest,
@@ -100,6 +101,7 @@ class RunRequest:
     count: int | None = None
     serials_file: Path | None = None
     allocate: AllocateChunk | None = None  # the registry's, when it issues the serials
+    ask_ahead: AskAhead | None = None  # a registry answering in the background: see serials
     sheet: ImpositionOptions = field(default_factory=ImpositionOptions)
     cmyk: bool = False
     base_url: str = DEFAULT_BASE_URL
@@ -222,10 +224,12 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
     paths.partial.replace(paths.output)
     paths.state.unlink(missing_ok=True)
     phases.end("sheets")
+    expected_codes, label_boxes_pt = _sample_codes(paths, imposition, sheets_total)
     report = preflight_pdf(
         paths.output,
         cmyk=request.cmyk,
-        expected_codes=_sample_codes(paths, imposition, sheets_total),
+        expected_codes=expected_codes,
+        label_boxes_pt=label_boxes_pt,
     )
     phases.end("preflight")
     return RunResult(
@@ -362,7 +366,9 @@ def _unit_source(request: RunRequest, run_id: str) -> tuple[int, Iterator[list[U
     if request.allocate is not None:
         if request.count is None:
             raise BatchError("--count: say how many serials the registry should issue")
-        return request.count, registry_chunks(request.count, run_id, request.allocate)
+        return request.count, registry_chunks(
+            request.count, run_id, request.allocate, request.ask_ahead
+        )
     raise BatchError(
         "no serials: give --serials FILE, or set LABELGEN_API_KEY to a producer's key so the "
         "registry issues serials that verify"
@@ -720,13 +726,19 @@ def _process_context() -> multiprocessing.context.BaseContext:
 
 def _sample_codes(
     paths: RunPaths, imposition: Imposition, sheets_total: int
-) -> dict[int, list[str]]:
-    """What the QRs of the first, middle and last sheets must hold, in reading order."""
+) -> tuple[dict[int, list[str]], dict[int, list[Box]]]:
+    """What the QRs of the first, middle and last sheets must hold, in reading order, and the
+    boxes (PDF points) of the labels that hold them, for the preflight to decode one by one."""
     samples = sorted({0, sheets_total // 2, sheets_total - 1})
-    codes: dict[int, list[tuple[int, str]]] = {sheet: [] for sheet in samples}
+    units_on: dict[int, list[Unit]] = {sheet: [] for sheet in samples}
     for sheet_index, units in _sheet_units(imposition, read_manifest(paths.manifest)):
-        if sheet_index in codes:
-            codes[sheet_index] = [(unit.slot_index, unit.content) for unit in units]
+        if sheet_index in units_on:
+            units_on[sheet_index] = sorted(units, key=lambda unit: unit.slot_index)
         if sheet_index > samples[-1]:
             break
-    return {sheet: [content for _, content in sorted(units)] for sheet, units in codes.items()}
+    codes = {sheet: [unit.content for unit in units] for sheet, units in units_on.items()}
+    boxes = {
+        sheet: [imposition.bleed_box_pt(imposition.slots[unit.slot_index]) for unit in units]
+        for sheet, units in units_on.items()
+    }
+    return codes, boxes

@@ -29,6 +29,12 @@ MANIFEST_HEADER = ("position", "serial", "url")
 # Units come in chunks so that drawing starts after the first one; a registry chunk is one
 # allocation (one request id) of about 0.1 s.
 CHUNK_UNITS = 1_000
+# A run's first registry chunks are smaller, each twice the one before: drawing starts once the
+# first is in (some 20 ms), while the registry issues the next.
+FIRST_CHUNK_UNITS = 125
+# A registry answering in the background issues this many chunks ahead of the one being drawn:
+# each is twice the one before and takes longer to issue than the one before it to draw.
+ASK_AHEAD_CHUNKS = 3
 MAX_RUN_UNITS = 1_000_000
 # A cell starting with one of these is run as a formula when a spreadsheet opens the manifest.
 FORMULA_STARTS = ("=", "+", "-", "@")
@@ -200,16 +206,38 @@ def count_manifest(path: Path) -> int:
 
 
 AllocateChunk = Callable[[int, str], list[UnitCode]]
+AskAhead = Callable[[int, str], None]
+
+
+def chunk_requests(count: int, run_id: str) -> list[tuple[int, str]]:
+    """The registry chunks of a run of `count` units: sizes doubling from `FIRST_CHUNK_UNITS` up
+    to `CHUNK_UNITS`, each under the request id `{run_id}-{chunk}` so that asking again returns
+    the same serials."""
+    requests: list[tuple[int, str]] = []
+    size = min(FIRST_CHUNK_UNITS, CHUNK_UNITS)
+    start = 0
+    while start < count:
+        chunk_size = min(size, count - start)
+        requests.append((chunk_size, f"{run_id}-{len(requests)}"))
+        start += chunk_size
+        size = min(2 * size, CHUNK_UNITS)
+    return requests
 
 
 def registry_chunks(
-    count: int, run_id: str, allocate_chunk: AllocateChunk
+    count: int, run_id: str, allocate_chunk: AllocateChunk, ask_ahead: AskAhead | None = None
 ) -> Iterator[list[UnitCode]]:
-    """`count` registry units, asked for `CHUNK_UNITS` at a time, each chunk under the request id
-    `{run_id}-{chunk}` so that asking again returns the same serials."""
-    for chunk_index, start in enumerate(range(0, count, CHUNK_UNITS)):
-        size = min(CHUNK_UNITS, count - start)
-        yield allocate_chunk(size, f"{run_id}-{chunk_index}")
+    """`count` registry units, chunk by chunk (see `chunk_requests`). With `ask_ahead` (a
+    registry that answers in the background) the next `ASK_AHEAD_CHUNKS` chunks are asked for
+    before each chunk is drawn, and `allocate_chunk` then collects them."""
+    requests = chunk_requests(count, run_id)
+    asked = 0
+    for index, (size, request_id) in enumerate(requests):
+        if ask_ahead is not None:
+            while asked < min(len(requests), index + 1 + ASK_AHEAD_CHUNKS):
+                ask_ahead(*requests[asked])
+                asked += 1
+        yield allocate_chunk(size, request_id)
 
 
 def registry_allocator(

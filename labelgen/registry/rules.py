@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from labelgen.compliance.ocop_rules import CHECKS
 from labelgen.errors import Problem, RegistryInputError
 from labelgen.registry.models import Certificate
 from labelgen.spec import Certification, LabelSpec
@@ -18,6 +17,10 @@ CERTIFICATION_PREFIX = "certification."
 def certificate_problems(certification: Certification, today: dt.date) -> list[Problem]:
     """The error findings of the OCOP rules (labelgen.compliance.ocop_rules) on a certificate,
     each naming the registry's field (`issued_by`, not `certification.issued_by`)."""
+    # Imported here: the rules load the country's administrative units (30 ms), which a print
+    # run's registry process, opened on the critical path of the run's start, never needs.
+    from labelgen.compliance.ocop_rules import CHECKS
+
     # The OCOP rules read a spec's certification block only.
     spec = LabelSpec.model_construct(certification=certification)
     problems = []
