@@ -3,8 +3,9 @@
 Opening the registry (SQLAlchemy and the registry's modules imported, the API key checked, the
 cited certificate confirmed) and loading the run's label stages each take about a quarter of a
 second of a short run's start: a forked process opens the registry while this one loads the
-stages, then serves the run's allocations (serials issued and signed) over a pipe. Errors are
-raised here as the registry raised them there.
+stages, then serves the run's allocations (serials issued and signed) over a pipe, issuing the
+chunks asked for ahead while this one draws. Errors are raised here as the registry raised them
+there.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class RegistryProcess:
     at `spec_path`, its QR URLs under `base_url()` (imported where it is found: after the fork)."""
 
     def __init__(self, spec_path: Path, base_url: Callable[[], str], api_key: str | None) -> None:
-        # Forked before this process loads anything else: that process reads the spec itself,
-        # and imports nothing this one would have to import first.
+        # Forked before this process loads the label stages: that process reads the spec
+        # itself, and imports only the registry's modules.
         context = multiprocessing.get_context("fork")
         self._connection, child_end = context.Pipe()
         self._process = context.Process(
