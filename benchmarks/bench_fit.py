@@ -8,10 +8,10 @@ ethanol… as its category requires) is looked for, NFC-normalised, case folded 
 space removed. When the report carries `suggestions` (the templates or sets the label would be
 compliant on), each non-fitting spec is tried again on the first one.
 
-The fresh parts (tests/corpus/fresh, fresh2) were written after dev and holdout and are not
+The fresh parts (tests/corpus/fresh, fresh2, fresh3) were written after dev and holdout and are not
 split: they are reported beside them, and `all` counts every part measured.
 
-Usage: benchmarks/bench_fit.py [--json] [--as-of YYYY-MM-DD] [--part dev|holdout|fresh|fresh2]
+Usage: benchmarks/bench_fit.py [--json] [--as-of YYYY-MM-DD] [--part dev|holdout|fresh|fresh2|fresh3]
        [--no-suggestions]. `--json` prints the results as JSON on stdout and the table on stderr.
 A measurement, not a test: it exits 0 whatever the rate.
 """

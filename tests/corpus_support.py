@@ -30,7 +30,9 @@ FRESH = "fresh"
 measurement afresh. The split rule does not apply to them."""
 FRESH2 = "fresh2"
 """A second fresh part, written later again and in the same way: not split either."""
-ALL_PARTS = (*PARTS, FRESH, FRESH2)
+FRESH3 = "fresh3"
+"""A third fresh part, written later again and in the same way: not split either."""
+ALL_PARTS = (*PARTS, FRESH, FRESH2, FRESH3)
 HOLDOUT_EVERY = 3  # within each template or set, sorted by file name: every third → holdout
 AS_OF = dt.date(2026, 12, 7)
 """The day the corpus was written: its certificates and dates are judged as of it, so a rate
@@ -42,7 +44,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 
 
 def corpus_paths(part: str) -> list[Path]:
-    """The specs of one part of the corpus ('dev', 'holdout', 'fresh' or 'fresh2'), sorted by
+    """The specs of one part of the corpus ('dev', 'holdout' or a fresh one), sorted by
     file name."""
     return sorted((CORPUS_DIR / part).glob("*.yaml"))
 
