@@ -33,8 +33,8 @@ import yaml
 
 from labelgen.export import weasyprint_pdf
 from labelgen.layout import layout_label
-from labelgen.registry import Registry, RegistrySettings
-from labelgen.registry.testing import seed_registry, temporary_database
+from labelgen.registry.commands import API_KEY_VARIABLE
+from labelgen.registry.testing import seeded_environment, temporary_database
 from labelgen.spec import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,19 +142,8 @@ def _naive_labels_per_s(spec_path: Path, count: int) -> float:
 
 def _registry_environment(url: str, directory: Path) -> dict[str, str]:
     """A seeded registry and the producer's key, as `labelgen batch` finds them."""
-    settings = RegistrySettings(url, directory / "keys", bytes(range(32)))
-    registry = Registry(settings)
-    try:
-        seed = seed_registry(registry)
-    finally:
-        registry.close()
-    return {
-        **os.environ,
-        "LABELGEN_DATABASE_URL": url,
-        "LABELGEN_SIGNING_KEY_DIR": str(directory / "keys"),
-        "LABELGEN_SCAN_SALT": bytes(range(32)).hex(),
-        "LABELGEN_API_KEY": seed.producer_secret,
-    }
+    seed, variables = seeded_environment(url, directory)
+    return {**os.environ, **variables, API_KEY_VARIABLE: seed.producer_secret}
 
 
 def _run(

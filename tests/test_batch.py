@@ -37,7 +37,7 @@ from labelgen.production.serials import (
 )
 from labelgen.registry import Registry, RegistrySettings
 from labelgen.registry.signing import keys_from_document
-from labelgen.registry.testing import seed_registry, temporary_database
+from labelgen.registry.testing import seed_registry, seeded_environment, temporary_database
 from labelgen.registry.verify import verify_offline
 from labelgen.service.app import create_app
 from labelgen.spec import parse_spec
@@ -468,15 +468,10 @@ def test_batch_command_issues_registry_serials_and_reports_a_bad_key(
 ) -> None:
     # The registry runs in a process of its own: its serials and its errors reach the run.
     with temporary_database("sqlite", tmp_path) as url:
-        registry = Registry(RegistrySettings(url, tmp_path / "keys", bytes(range(32))))
-        try:
-            seed = seed_registry(registry)
-        finally:
-            registry.close()
+        seed, variables = seeded_environment(url, tmp_path)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
         spec_path = write_spec(tmp_path, JAR_SET)
-        monkeypatch.setenv("LABELGEN_DATABASE_URL", url)
-        monkeypatch.setenv("LABELGEN_SIGNING_KEY_DIR", str(tmp_path / "keys"))
-        monkeypatch.setenv("LABELGEN_SCAN_SALT", bytes(range(32)).hex())
         monkeypatch.setenv("LABELGEN_BASE_URL", BASE_URL)
         monkeypatch.setenv("LABELGEN_API_KEY", "lgk_not_a_key")
         refused = run_batch_command(str(spec_path), "--count", "3", "-o", str(tmp_path / "x.pdf"))

@@ -20,8 +20,7 @@ from labelgen.production.serials import (
     chunk_requests,
     registry_chunks,
 )
-from labelgen.registry import Registry, RegistrySettings
-from labelgen.registry.testing import Seed, seed_registry, temporary_database
+from labelgen.registry.testing import Seed, seeded_environment, temporary_database
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BASE_URL = "https://truyxuat.example.vn"
@@ -71,14 +70,9 @@ def registry_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     """A seeded SQLite registry in the environment a registry process reads, and a spec of
     the seeded producer's batch."""
     with temporary_database("sqlite", tmp_path) as url:
-        registry = Registry(RegistrySettings(url, tmp_path / "keys", bytes(range(32))))
-        try:
-            seed = seed_registry(registry)
-        finally:
-            registry.close()
-        monkeypatch.setenv("LABELGEN_DATABASE_URL", url)
-        monkeypatch.setenv("LABELGEN_SIGNING_KEY_DIR", str(tmp_path / "keys"))
-        monkeypatch.setenv("LABELGEN_SCAN_SALT", bytes(range(32)).hex())
+        seed, variables = seeded_environment(url, tmp_path)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
         document = yaml.safe_load((EXAMPLES / "hat-sen-say.yaml").read_text(encoding="utf-8"))
         spec_path = tmp_path / "spec.yaml"
         spec_path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")

@@ -168,3 +168,29 @@ def signed_seed_url(registry: Registry, seed: Seed, base_url: str, position: int
     return registry.signed_unit_urls(seed.producer, seed.gtin, seed.batch_code, [serial], base_url)[
         0
     ]
+
+
+def seeded_environment(url: str, directory: Path) -> tuple[Seed, dict[str, str]]:
+    """The database at `url` seeded (signing keys under `directory`), and the LABELGEN_*
+    variables a process reads to find it: what a `labelgen batch` subprocess, or the registry
+    process a run forks, opens."""
+    from labelgen.registry.service import Registry
+    from labelgen.registry.settings import (
+        DATABASE_URL_VARIABLE,
+        KEY_DIR_VARIABLE,
+        SCAN_SALT_VARIABLE,
+        RegistrySettings,
+    )
+
+    salt = bytes(range(32))
+    registry = Registry(RegistrySettings(url, directory / "keys", salt))
+    try:
+        seed = seed_registry(registry)
+    finally:
+        registry.close()
+    variables = {
+        DATABASE_URL_VARIABLE: url,
+        KEY_DIR_VARIABLE: str(directory / "keys"),
+        SCAN_SALT_VARIABLE: salt.hex(),
+    }
+    return seed, variables
