@@ -1,6 +1,7 @@
 """Benchmark: one carton (the lotus tea RTE box) → dieline PDF, CMYK PDF/X-4, flat PNG and
 folded PNG, beside one label's PDF in the same warm process, with the stages of the carton timed
-on their own. Prints figures only."""
+on their own, and the flat's PDF page drawn by the PDF writer beside the same page drawn by
+WeasyPrint (the route a drawing the writer refuses still takes). Prints figures only."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from bench_render import median_ms
 
 from labelgen import export  # noqa: F401  (points fontconfig at the bundled fonts first)
 from labelgen.packaging.artwork import check_carton, layout_carton
+from labelgen.packaging.flat import draw_flat_svg
 from labelgen.packaging.folded import render_folded_png, render_listing_png
-from labelgen.packaging.pdf import export_carton_pdf
+from labelgen.packaging.pdf import export_carton_pdf, flat_page_pdf, weasyprint_flat_pdf
 from labelgen.pipeline import render
 from labelgen.spec import load_spec
 
@@ -34,6 +36,11 @@ def main() -> int:
         ("  compliance over the box", lambda: check_carton(carton)),
         ("  dieline PDF (RGB)", lambda: export_carton_pdf(carton)),
         ("  dieline PDF (CMYK, PDF/X-4)", lambda: export_carton_pdf(carton, cmyk=True)),
+        ("  flat PDF page: PDF writer", lambda: flat_page_pdf(carton, "print")),
+        (
+            "  flat PDF page: WeasyPrint",
+            lambda: weasyprint_flat_pdf(carton, "print", draw_flat_svg(carton, "print")),
+        ),
         ("  folded PNG 1600 px", lambda: render_folded_png(carton)),
         ("  listing PNG 1200 × 1200", lambda: render_listing_png(carton)),
         ("carton: flat PNG 150 dpi", lambda: render(carton_spec, "png", dpi=150)),

@@ -59,6 +59,7 @@ __all__ = [
     "make_overprint_state",
     "tag_subsets_by_content",
     "weasyprint_pdf",
+    "weasyprint_svg_page",
 ]
 
 
@@ -189,6 +190,14 @@ def export_artwork_pdf(layout: Layout, *, press: bool = False) -> bytes:
 
 def _svg_page_pdf(svg: str, layout: Layout, margin_mm: float) -> bytes:
     """WeasyPrint's one-page PDF of `svg`, the page `margin_mm` larger than the trim all round."""
+    page_width_mm = layout.width_mm + 2 * margin_mm
+    page_height_mm = layout.height_mm + 2 * margin_mm
+    return weasyprint_svg_page(svg, page_width_mm, page_height_mm, layout.title)
+
+
+def weasyprint_svg_page(svg: str, width_mm: float, height_mm: float, title: str) -> bytes:
+    """WeasyPrint's one-page PDF of `svg` on a page of `width_mm` × `height_mm`: the route for
+    a drawing `labelgen.pdfwriter` does not draw."""
     # Imported here: WeasyPrint takes over a second to load, and only a drawing the PDF writer
     # cannot draw needs it.
     from weasyprint import HTML
@@ -203,12 +212,10 @@ def _svg_page_pdf(svg: str, layout: Layout, margin_mm: float) -> bytes:
                 return super().fetch(url, headers)
             raise URLFetchingError(f"labelgen fetches no resources ({url[:40]})")
 
-    page_width_mm = layout.width_mm + 2 * margin_mm
-    page_height_mm = layout.height_mm + 2 * margin_mm
     html = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>{_escape_html(layout.title)}</title><style>"
-        f"@page{{size:{page_width_mm}mm {page_height_mm}mm;margin:0}}"
+        f"<title>{_escape_html(title)}</title><style>"
+        f"@page{{size:{width_mm}mm {height_mm}mm;margin:0}}"
         "html,body{margin:0;padding:0}svg{display:block}"
         f"</style></head><body>{svg}</body></html>"
     )

@@ -1,4 +1,4 @@
-"""PDF writing stage: a label's drawing (the one SVG `draw_svg` makes) → PDF pages written directly.
+"""PDF writing stage: a label's drawing (the SVG `draw_svg` makes) or a carton's flat → PDF pages, written directly.
 
 Each panel becomes one page: the drawing's shapes as vector paths, its text as real text in
 embedded TrueType subsets (with a ToUnicode map, so it can be searched and copied), its images
@@ -8,9 +8,10 @@ HarfBuzz puts them (`labelgen.fonts.shape_text`), which is where the layout meas
 The stages, in order:
 
 1. `_Interpreter` reads the drawing: `g`, `rect`, `circle`, `ellipse`, `line`, `polyline`,
-   `polygon`, `path`, `text`/`tspan` and PNG `image`, with the presentation attributes our
-   templates, badge and codes use. Anything else raises `UnsupportedDrawing`: the exporter then
-   draws that label the other way (WeasyPrint), never a part of it left out.
+   `polygon`, `path`, `text`/`tspan`, PNG `image` and nested `svg` viewports (how a carton's
+   flat places each face's drawing), with the presentation attributes our templates, badge,
+   codes and flats use. Anything else raises `UnsupportedDrawing`: the exporter then draws that
+   label or flat the other way (WeasyPrint), never a part of it left out.
 2. `_Resources` collects what the operators call: fonts (glyphs used, and the text each glyph
    stands for), opacity states and images.
 3. `write_pdf` assembles the pages with pikepdf, so that the press conversion, the output intent
@@ -91,6 +92,7 @@ INHERITED = frozenset(
         "stroke",
         "stroke-width",
         "stroke-linecap",
+        "stroke-linejoin",
         "stroke-dasharray",
         "stroke-opacity",
         "font-family",
@@ -130,6 +132,7 @@ NOT_INHERITED = frozenset(
         "xmlns",
         "version",
         "viewBox",
+        "overflow",
     }
 )
 INITIAL_STYLE: Style = {
@@ -143,6 +146,8 @@ INITIAL_STYLE: Style = {
 }
 SHAPES = frozenset({"rect", "circle", "ellipse", "line", "polyline", "polygon", "path"})
 SKIPPED = frozenset({"title", "desc"})
+LINE_JOINS = {"miter": "0", "round": "1", "bevel": "2"}
+ALIGNMENTS = frozenset(f"x{x}Y{y}" for x in ("Min", "Mid", "Max") for y in ("Min", "Mid", "Max"))
 
 
 class _Interpreter:
@@ -156,14 +161,17 @@ class _Interpreter:
     def draw_root(self, root: ElementTree.Element) -> None:
         if root.tag != f"{SVG_NAMESPACE}svg":
             raise UnsupportedDrawing(f"the root element is {root.tag}")
-        for child in root:
+        self._svg_children(root, INITIAL_STYLE)
+
+    def _svg_children(self, svg: ElementTree.Element, style: Style) -> None:
+        for child in svg:
             if child.tag == f"{SVG_NAMESPACE}style":
                 # The drawing's own rule (no kerning or ligatures, spaces kept) is what the writer
                 # does anyway; any other style sheet is not read here.
                 if (child.text or "") != self._own_style_rule:
                     raise UnsupportedDrawing("a style sheet")
                 continue
-            self._element(child, INITIAL_STYLE)
+            self._element(child, style)
 
     def _element(self, element: ElementTree.Element, inherited: Style) -> None:
         tag = element.tag
@@ -178,6 +186,9 @@ class _Interpreter:
                 style[key] = value
             elif key not in NOT_INHERITED:
                 raise UnsupportedDrawing(f"the attribute {key} on <{name}>")
+        if name == "svg":
+            self._nested_svg(element, style)
+            return
         transform = element.get("transform")
         if transform is not None:
             self.operators.append(f"q {_transform(transform)} cm")
@@ -213,6 +224,11 @@ class _Interpreter:
                 if style["stroke-linecap"] not in caps:
                     raise UnsupportedDrawing(f"stroke-linecap {style['stroke-linecap']}")
                 states.append(f"{caps[style['stroke-linecap']]} J")
+            join = style.get("stroke-linejoin", "miter")
+            if join not in LINE_JOINS:
+                raise UnsupportedDrawing(f"stroke-linejoin {join}")
+            if join != "miter":
+                states.append(f"{LINE_JOINS[join]} j")
             dashes = style.get("stroke-dasharray", "none")
             if dashes != "none":
                 states.append(f"[{' '.join(_n(value) for value in _numbers(dashes))}] 0 d")
@@ -224,6 +240,32 @@ class _Interpreter:
         else:
             paint = "S"
         self.operators.append(f"q {' '.join(states)} {path} {paint} Q")
+
+    def _nested_svg(self, element: ElementTree.Element, style: Style) -> None:
+        """A nested <svg>: its children drawn through the viewBox-to-viewport transform,
+        clipped to the viewport (a nested viewport hides its overflow unless told otherwise)."""
+        if "transform" in element.attrib:
+            raise UnsupportedDrawing("a transform on a nested <svg>")
+        if element.get("overflow", "hidden") not in ("hidden", "scroll"):
+            raise UnsupportedDrawing(f"overflow {element.get('overflow')} on a nested <svg>")
+        x, y = _number(element.get("x", "0")), _number(element.get("y", "0"))
+        width, height = _number(element.get("width")), _number(element.get("height"))
+        if width < 0 or height < 0:
+            raise UnsupportedDrawing("a nested <svg> of negative size")
+        if width == 0 or height == 0:
+            return  # SVG draws nothing in a viewport of no area
+        matrix = viewport_matrix(
+            (x, y, width, height),
+            element.get("viewBox"),
+            element.get("preserveAspectRatio", "xMidYMid meet"),
+        )
+        self.operators.append(
+            f"q {_n(x)} {_n(y)} {_n(width)} {_n(height)} re W n "
+            + " ".join(_n(value, 6) for value in matrix)
+            + " cm"
+        )
+        self._svg_children(element, style)
+        self.operators.append("Q")
 
     def _opacity(self, key: str, value: str | None) -> list[str]:
         if value is None or float(value) >= 1:
@@ -386,6 +428,37 @@ class _AdvanceTable:
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _PATH_TOKEN = re.compile(r"([MmLlHhVvCcSsQqTtAaZz])|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
 _TRANSFORM = re.compile(r"\s*(matrix|translate|scale|rotate)\s*\(([^)]*)\)\s*,?")
+
+
+def viewport_matrix(
+    viewport: tuple[float, float, float, float], view_box: str | None, aspect: str
+) -> tuple[float, ...]:
+    """The matrix taking a viewBox's units to its viewport (x, y, width, height), fitted as
+    `preserveAspectRatio` says (SVG 1.1, 7.8: meet or slice, aligned on each axis; or none)."""
+    x, y, width, height = viewport
+    if view_box is None:
+        return (1.0, 0.0, 0.0, 1.0, x, y)
+    box = _numbers(view_box)
+    if len(box) != 4 or box[2] <= 0 or box[3] <= 0:
+        raise UnsupportedDrawing(f"the viewBox {view_box!r}")
+    box_x, box_y, box_width, box_height = box
+    scale_x, scale_y = width / box_width, height / box_height
+    words = aspect.split()
+    align = words[0] if words else ""
+    fit = words[1] if len(words) == 2 else "meet"
+    if len(words) not in (1, 2) or fit not in ("meet", "slice"):
+        raise UnsupportedDrawing(f"preserveAspectRatio {aspect!r}")
+    if align != "none":
+        if align not in ALIGNMENTS:
+            raise UnsupportedDrawing(f"preserveAspectRatio {aspect!r}")
+        scale_x = scale_y = (min if fit == "meet" else max)(scale_x, scale_y)
+    translate_x = x - box_x * scale_x
+    translate_y = y - box_y * scale_y
+    share = {"Min": 0.0, "Mid": 0.5, "Max": 1.0}
+    if align != "none":
+        translate_x += share[align[1:4]] * (width - box_width * scale_x)
+        translate_y += share[align[5:8]] * (height - box_height * scale_y)
+    return (scale_x, 0.0, 0.0, scale_y, translate_x, translate_y)
 
 
 def _number(value: str | None) -> float:
@@ -975,10 +1048,35 @@ def _type0_parents(pdf: pikepdf.Pdf, descendant: pikepdf.Object) -> list[pikepdf
 
 
 @dataclass(frozen=True)
+class _PageContent:
+    width_mm: float
+    height_mm: float
+    operators: str  # in page space
+
+
+@dataclass(frozen=True)
 class _DrawnPage:
     layout: Layout
     margin_mm: float
     operators: str  # the artwork and crop marks, in page space
+
+    @property
+    def content(self) -> _PageContent:
+        return _PageContent(
+            self.layout.width_mm + 2 * self.margin_mm,
+            self.layout.height_mm + 2 * self.margin_mm,
+            self.operators,
+        )
+
+
+def _interpret(svg: str, resources: _Resources) -> tuple[ElementTree.Element, list[str]]:
+    """The drawing's root element and its content operators, in the drawing's own units."""
+    if "<!" in svg:
+        raise UnsupportedDrawing("a DOCTYPE, CDATA or comment in the drawing")
+    root = ElementTree.fromstring(svg)
+    interpreter = _Interpreter(resources, TEXT_STYLE_RULE)
+    interpreter.draw_root(root)
+    return root, interpreter.operators
 
 
 def _draw_page(
@@ -986,19 +1084,44 @@ def _draw_page(
 ) -> _DrawnPage:
     margin_mm = print_margin_mm(layout) if crop_marks else layout.bleed_mm
     svg = draw_svg(layout, for_print=True, crop_marks=crop_marks, embed_fonts=False, press=press)
-    if "<!" in svg:
-        raise UnsupportedDrawing("a DOCTYPE, CDATA or comment in the drawing")
-    root = ElementTree.fromstring(svg)
-    interpreter = _Interpreter(resources, TEXT_STYLE_RULE)
-    interpreter.draw_root(root)
+    _, drawn = _interpret(svg, resources)
     page_height_pt = (layout.height_mm + 2 * margin_mm) * PT_PER_MM
     # The drawing's units are mm with y down from the trim's top-left corner.
     matrix = (
         f"{_n(PT_PER_MM, 6)} 0 0 {_n(-PT_PER_MM, 6)} {_n(margin_mm * PT_PER_MM, 6)} "
         f"{_n(page_height_pt - margin_mm * PT_PER_MM, 6)}"
     )
-    operators = f"q {matrix} cm\n" + "\n".join(interpreter.operators) + "\nQ\n"
+    operators = f"q {matrix} cm\n" + "\n".join(drawn) + "\nQ\n"
     return _DrawnPage(layout, margin_mm, operators)
+
+
+def write_svg_pdf(svg: str) -> bytes:
+    """A whole drawing sized in mm (`width="…mm"`, a viewBox) → one PDF page of that size,
+    drawn as labels' pages are (a carton's flat: each face's drawing a nested <svg>).
+
+    Raises UnsupportedDrawing when the drawing uses SVG this writer does not draw.
+    """
+    resources = _Resources()
+    root, drawn = _interpret(svg, resources)
+    width_mm, height_mm = _length_mm(root.get("width")), _length_mm(root.get("height"))
+    fitted = viewport_matrix(
+        (0.0, 0.0, width_mm, height_mm),
+        root.get("viewBox"),
+        root.get("preserveAspectRatio", "xMidYMid meet"),
+    )
+    # Page space is points with y up from the bottom-left corner.
+    page = (PT_PER_MM, 0.0, 0.0, -PT_PER_MM, 0.0, height_mm * PT_PER_MM)
+    matrix = " ".join(_n(value, 6) for value in _multiply(page, fitted))
+    operators = f"q {matrix} cm\n" + "\n".join(drawn) + "\nQ\n"
+    pdf = _document([_PageContent(width_mm, height_mm, operators)], resources)
+    pdf.docinfo["/Creator"] = "labelgen"
+    return _saved(pdf)
+
+
+def _length_mm(value: str | None) -> float:
+    if value is None or not value.endswith("mm"):
+        raise UnsupportedDrawing(f"a drawing size {value!r} not in mm")
+    return _number(value[:-2])
 
 
 def write_artwork_pdf(layout: Layout, *, press: bool = False) -> bytes:
@@ -1006,7 +1129,7 @@ def write_artwork_pdf(layout: Layout, *, press: bool = False) -> bytes:
     print run draws once and places on its sheets; `press`: black drawn as solid black)."""
     resources = _Resources()
     drawn = [_draw_page(layout, resources, press, crop_marks=False)]
-    pdf = _document(drawn, resources)
+    pdf = _document([page.content for page in drawn], resources)
     pdf.docinfo["/Title"] = layout.title
     pdf.docinfo["/Creator"] = "labelgen"
     return _saved(pdf)
@@ -1030,7 +1153,7 @@ def write_pdf(
 
     resources = _Resources()
     drawn = [_draw_page(layout, resources, cmyk) for layout in layouts]
-    pdf = _document(drawn, resources)
+    pdf = _document([page.content for page in drawn], resources)
     if cmyk:
         # Before the die line goes in: only the artwork is converted to press colours.
         convert_pdf_to_cmyk(pdf)
@@ -1047,7 +1170,7 @@ def write_pdf(
     return _saved(pdf)
 
 
-def _document(drawn: list[_DrawnPage], resources: _Resources) -> pikepdf.Pdf:
+def _document(pages: Sequence[_PageContent], resources: _Resources) -> pikepdf.Pdf:
     """A document holding the drawn pages, sharing one resource dictionary."""
     pdf = pikepdf.new()
     pdf_resources = pikepdf.Dictionary()
@@ -1072,10 +1195,9 @@ def _document(drawn: list[_DrawnPage], resources: _Resources) -> pikepdf.Pdf:
             {f"/{name}": _image_object(pdf, uri) for uri, name in resources.images.items()}
         )
     shared_resources = pdf.make_indirect(pdf_resources)
-    for page in drawn:
-        layout, margin_mm = page.layout, page.margin_mm
-        width_pt = (layout.width_mm + 2 * margin_mm) * PT_PER_MM
-        height_pt = (layout.height_mm + 2 * margin_mm) * PT_PER_MM
+    for page in pages:
+        width_pt = page.width_mm * PT_PER_MM
+        height_pt = page.height_mm * PT_PER_MM
         content = pikepdf.Stream(pdf, compress_content(page.operators))
         content.Filter = pikepdf.Name.FlateDecode
         pdf.pages.append(

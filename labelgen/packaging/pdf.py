@@ -8,42 +8,24 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
-from labelgen.fonts import use_bundled_fonts_only
+import pikepdf
 
-# Fontconfig must be pointed at the bundled fonts before WeasyPrint first loads it.
-use_bundled_fonts_only()
-
-import pikepdf  # noqa: E402
-from weasyprint import HTML  # noqa: E402
-from weasyprint.urls import URLFetcher, URLFetchingError  # noqa: E402
-
-from labelgen.errors import RenderError  # noqa: E402
-from labelgen.export import (  # noqa: E402
+from labelgen.export import (
     CUT_CONTOUR,
     PT_PER_MM,
     make_cut_contour_space,
     make_overprint_state,
     saved_print_pdf,
+    weasyprint_svg_page,
 )
-from labelgen.packaging.artwork import Carton  # noqa: E402
-from labelgen.packaging.flat import BLEED_MM, FlatForm, draw_flat_svg, flat_geometry  # noqa: E402
-from labelgen.packaging.structures import Dieline, Segment  # noqa: E402
-from labelgen.production.colour import (  # noqa: E402
-    convert_pdf_to_cmyk,
-)
+from labelgen.packaging.artwork import Carton
+from labelgen.packaging.flat import BLEED_MM, FlatForm, draw_flat_svg, flat_geometry
+from labelgen.packaging.structures import Dieline, Segment
+from labelgen.pdfwriter import UnsupportedDrawing, write_svg_pdf
+from labelgen.production.colour import convert_pdf_to_cmyk
 
 CREASE = "Crease"
 DIE_STROKE_PT = 0.5
-MAX_DATA_URI_CHARS = 3_000_000
-
-
-class _DataOnlyFetcher(URLFetcher):
-    """A carton's drawing needs no resource but its own data: URIs (an embedded logo)."""
-
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> object:  # type: ignore[override]
-        if url.startswith("data:") and len(url) <= MAX_DATA_URI_CHARS:
-            return super().fetch(url, headers)
-        raise URLFetchingError(f"labelgen fetches no resources ({url[:40]})")
 
 
 def export_carton_pdf(
@@ -85,28 +67,31 @@ def export_carton_pdf(
 
         add_die_resources(pdf, page)
         operators = die_line_operators(dieline, to_page)
-        # WeasyPrint's content flips the y axis and never restores it: isolate it in q/Q so the
-        # die's lines are drawn in plain page coordinates.
+        # The artwork's content (WeasyPrint's, when it drew it) may leave the y axis flipped:
+        # isolate it in q/Q so the die's lines are drawn in plain page coordinates.
         page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
         page.contents_add(pikepdf.Stream(pdf, b"Q\n" + operators.encode("ascii")), prepend=False)
         return saved_print_pdf(pdf, title, cmyk=cmyk, created_at=created_at)
 
 
 def flat_page_pdf(carton: Carton, form: FlatForm, *, press: bool = False) -> bytes:
-    """WeasyPrint's one-page PDF of the flat drawing in `form` (`print`: with marks and legend;
-    `artwork`: the blank and its bleed alone, what a press sheet steps)."""
-    geometry = flat_geometry(carton.dieline, form)
+    """A one-page PDF of the flat drawing in `form` (`print`: with marks and legend;
+    `artwork`: the blank and its bleed alone, what a press sheet steps).
+
+    `labelgen.pdfwriter` draws it; a drawing that uses SVG the writer does not draw goes to
+    WeasyPrint instead, whole, never with a part of it left out.
+    """
     svg = draw_flat_svg(carton, form, press=press)
-    html = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title></title><style>"
-        f"@page{{size:{geometry.width_mm}mm {geometry.height_mm}mm;margin:0}}"
-        "html,body{margin:0;padding:0}svg{display:block}"
-        f"</style></head><body>{svg}</body></html>"
-    )
-    raw = HTML(string=html, url_fetcher=_DataOnlyFetcher()).write_pdf()
-    if raw is None:
-        raise RenderError("the PDF renderer returned nothing")
-    return raw
+    try:
+        return write_svg_pdf(svg)
+    except UnsupportedDrawing:
+        return weasyprint_flat_pdf(carton, form, svg)
+
+
+def weasyprint_flat_pdf(carton: Carton, form: FlatForm, svg: str) -> bytes:
+    """WeasyPrint's one-page PDF of the flat drawing `svg` in `form`."""
+    geometry = flat_geometry(carton.dieline, form)
+    return weasyprint_svg_page(svg, geometry.width_mm, geometry.height_mm, "")
 
 
 def die_line_operators(
