@@ -17,7 +17,6 @@ from labelgen.files import write_atomically
 
 if TYPE_CHECKING:
     from labelgen.service.settings import Settings
-    from labelgen.spec import LabelSpec
 
 EXIT_OK = 0
 EXIT_NOT_COMPLIANT = 1
@@ -164,21 +163,12 @@ PRINT_PROCESS_HELP = (
 )
 
 
-def _with_print_process(spec: LabelSpec, name: str | None) -> LabelSpec:
-    """`spec` printed by the process `name` (a CodeError naming the known ones if unknown)."""
-    if name is None:
-        return spec
-    from labelgen.codes import print_process
-
-    return spec.model_copy(update={"print_process": print_process(name).name})
-
-
 def _check(arguments: argparse.Namespace) -> int:
-    from labelgen.pipeline import check_spec
+    from labelgen.pipeline import check_spec, with_print_process
     from labelgen.spec import load_spec
     from labelgen.traceability import DEFAULT_BASE_URL
 
-    spec = _with_print_process(load_spec(arguments.spec), arguments.print_process)
+    spec = with_print_process(load_spec(arguments.spec), arguments.print_process)
     spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
     base_url = os.environ.get(BASE_URL_VARIABLE, DEFAULT_BASE_URL)
     report = check_spec(spec, as_of=arguments.as_of, spec_dir=spec_dir, base_url=base_url)
@@ -232,7 +222,13 @@ def format_template_choice(template_ids: Sequence[str]) -> str:
 
 def _render(arguments: argparse.Namespace) -> int:
     # Imported here so `labelgen templates` and `--help` start without loading the renderers.
-    from labelgen.pipeline import OUTPUT_FORMATS, panel_file_name, render, render_panels
+    from labelgen.pipeline import (
+        OUTPUT_FORMATS,
+        panel_file_name,
+        render,
+        render_panels,
+        with_print_process,
+    )
     from labelgen.spec import load_spec
     from labelgen.traceability import DEFAULT_BASE_URL
 
@@ -248,7 +244,7 @@ def _render(arguments: argparse.Namespace) -> int:
     if arguments.cmyk and output_format != "pdf":
         print("labelgen: --cmyk is for a PDF; an SVG or PNG stays RGB", file=sys.stderr)
         return EXIT_BAD_INPUT
-    spec = _with_print_process(load_spec(arguments.spec), arguments.print_process)
+    spec = with_print_process(load_spec(arguments.spec), arguments.print_process)
     spec_dir = Path.cwd() if arguments.spec == "-" else Path(arguments.spec).parent
     options = {
         "dpi": arguments.dpi,

@@ -38,6 +38,16 @@ class RenderedPanel:
     content: bytes
 
 
+def with_print_process(spec: LabelSpec, name: str | None) -> LabelSpec:
+    """`spec` printed by the process `name` instead of its own `print_process` (None: as it
+    is); a CodeError naming the known processes when `name` is not one."""
+    if name is None:
+        return spec
+    from labelgen.codes import print_process
+
+    return spec.model_copy(update={"print_process": print_process(name).name})
+
+
 def render(
     spec: LabelSpec,
     output_format: OutputFormat,

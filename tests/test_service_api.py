@@ -219,6 +219,7 @@ def test_a_body_that_is_not_json_media_is_415(client: TestClient, content_type: 
         ("format=svg&serial=has%20space", "serial"),
         ("format=svg&serial=" + "9" * 21, "serial"),
         ("format=svg&draft=maybe", "draft"),
+        ("format=pdf&print_process=inkjet", "print_process"),
     ],
 )
 def test_a_bad_query_parameter_is_400_naming_it(client: TestClient, query: str, field: str) -> None:
@@ -288,6 +289,24 @@ def test_check_of_an_invalid_spec_is_422(client: TestClient) -> None:
     response = client.post("/api/v1/check", json={"brand": {}})
     body = assert_problem(response, 422, "invalid-spec")
     assert "brand.name" in {problem["field"] for problem in body["problems"]}
+
+
+def test_print_process_in_the_query_prints_as_the_spec_naming_it_would(
+    client: TestClient,
+) -> None:
+    document = spec_document()
+    by_query = post_label(client, document, "format=pdf&print_process=thermal-300dpi")
+    in_spec = post_label(client, {**document, "print_process": "thermal-300dpi"}, "format=pdf")
+    offset = post_label(client, document, "format=pdf")
+    assert by_query.status_code == in_spec.status_code == offset.status_code == 200
+    # The same press gives the same file; another press narrows the bars by another amount.
+    assert by_query.content == in_spec.content
+    assert by_query.content != offset.content
+    checked = client.post("/api/v1/check?print_process=flexo", json=spec_document())
+    assert checked.status_code == 200
+    refused = client.post("/api/v1/check?print_process=inkjet", json=spec_document())
+    body = assert_problem(refused, 400, "invalid-parameter")
+    assert [problem["field"] for problem in body["problems"]] == ["print_process"]
 
 
 def test_check_with_a_bad_date_is_400(client: TestClient) -> None:

@@ -20,7 +20,14 @@ from labelgen.errors import (
 )
 from labelgen.layout import code_panel_size
 from labelgen.packaging.artwork import bundled_carton_styles
-from labelgen.pipeline import MEDIA_TYPES, check_spec, panel_file_name, render, render_panels
+from labelgen.pipeline import (
+    MEDIA_TYPES,
+    check_spec,
+    panel_file_name,
+    render,
+    render_panels,
+    with_print_process,
+)
 from labelgen.service.limits import MAX_JSON_DEPTH, json_too_deep
 from labelgen.service.protocol import Job, Outcome
 from labelgen.spec import LabelSpec, parse_spec
@@ -34,7 +41,7 @@ _FIELD_PREFIX = re.compile(r"^(?P<field>[a-z_]+(?:\.[a-z_]+)+): (?P<reason>.+)$"
 def run_job(job: Job) -> Outcome:
     """Decode, parse and check or render; every failure becomes an Outcome, never an exception."""
     try:
-        spec = parse_service_spec(decode_body(job.body))
+        spec = with_print_process(parse_service_spec(decode_body(job.body)), job.print_process)
         if job.kind == "parse":
             return Outcome("spec", spec=spec)
         if job.kind == "check":

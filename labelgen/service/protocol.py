@@ -49,6 +49,7 @@ class Job:
     qr_url: str | None = None
     panel: str | None = None  # one panel of a label set, for an SVG or PNG
     cmyk: bool = False  # a PDF in press CMYK, PDF/X-4
+    print_process: str | None = None  # instead of the spec's own print_process
     view: Literal["flat", "folded"] = "flat"  # a carton's flat dieline, or the folded box (PNG)
     # A check that also answers the parsed spec and its code panel's size (a print run's).
     with_spec: bool = False

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from labelgen.codes import PrintProcessName
 from labelgen.errors import RenderFailedError
 from labelgen.service.dispatch import PoolDep, SettingsDep, read_spec_body, run_job
 from labelgen.service.models import ComplianceReport
@@ -59,11 +60,25 @@ async def check_label(
     as_of: Annotated[
         dt.date | None, Query(description="check as of this date (today by default)")
     ] = None,
+    print_process: Annotated[
+        PrintProcessName | None,
+        Query(
+            description="the press that prints it, for the codes' print tolerance: offset, "
+            "digital, flexo or thermal-300dpi (instead of the spec's `print_process`)"
+        ),
+    ] = None,
 ) -> JSONResponse:
     """The compliance report of the spec and of its label as laid out (200 whether or not it
     is compliant: the report says so)."""
     body = await read_spec_body(request)
-    job = Job(kind="check", body=body, base_url=settings.base_url, as_of=as_of, with_spec=True)
+    job = Job(
+        kind="check",
+        body=body,
+        base_url=settings.base_url,
+        as_of=as_of,
+        print_process=print_process,
+        with_spec=True,
+    )
     outcome = await run_job(pool, job)
     if outcome.report is None:
         raise RenderFailedError("the check answered no report")

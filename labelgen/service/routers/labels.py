@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from labelgen.codes import PrintProcessName
 from labelgen.errors import RenderFailedError
 from labelgen.registry.apikeys import Principal
 from labelgen.service.dispatch import PoolDep, SettingsDep, read_spec_body, run_job
@@ -136,6 +137,13 @@ async def render_label(
         bool,
         Query(description="a PDF in press CMYK, PDF/X-4 with its OutputIntent (PDF only)"),
     ] = False,
+    print_process: Annotated[
+        PrintProcessName | None,
+        Query(
+            description="the press that prints it, for the codes' print tolerance: offset, "
+            "digital, flexo or thermal-300dpi (instead of the spec's `print_process`)"
+        ),
+    ] = None,
     view: Annotated[
         Literal["flat", "folded"],
         Query(
@@ -170,6 +178,7 @@ async def render_label(
         qr_url=qr_url,
         panel=panel,
         cmyk=cmyk,
+        print_process=print_process,
         view=view,
     )
     outcome = await run_job(pool, job)
