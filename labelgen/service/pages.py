@@ -27,6 +27,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from starlette.concurrency import run_in_threadpool
 
+from labelgen.codes import DEFAULT_PRINT_PROCESS, PrintProcessName
 from labelgen.compliance.catalogue import FINISHING_PHRASES, ORIGIN_PHRASES
 from labelgen.errors import Problem, SpecError, TemplateError
 from labelgen.fonts import font_face, label_families
@@ -131,6 +132,8 @@ def designer_page(lang: str = "vi") -> HTMLResponse:
             template_info=_template_info(language),
             default_template=DEFAULT_TEMPLATE,
             categories=get_args(Category),
+            print_processes=get_args(PrintProcessName),
+            default_print_process=DEFAULT_PRINT_PROCESS,
             origin_phrases=ORIGIN_PHRASES,
             finishing_phrases=FINISHING_PHRASES,
             colors=Colors().model_dump(),

@@ -593,7 +593,11 @@
       input.value = iso ? shownDate(iso) : written;
       return true;
     }
-    const text = value === undefined || value === null ? "" : String(value);
+    let text = value === undefined || value === null ? "" : String(value);
+    if (text === "" && input.dataset.default !== undefined) {
+      // A field the spec may leave out shows what leaving it out means (the press: offset).
+      text = input.dataset.default;
+    }
     if (input.tagName === "SELECT" && text !== "" &&
         !Array.from(input.options).some(function (option) { return option.value === text; })) {
       // Keep a value the list does not offer (an old origin phrase, a misspelt category):
