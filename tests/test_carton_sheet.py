@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import subprocess
@@ -14,11 +15,13 @@ import pytest
 from imaging import decode_codes, rasterise_pdf
 
 from labelgen.errors import SheetError
+from labelgen.fonts import shape_text_once
 from labelgen.packaging.artwork import Carton, layout_carton
 from labelgen.packaging.nesting import PlacedBlank, nest
 from labelgen.packaging.sheet import export_carton_sheet_pdf, impose_carton
 from labelgen.production.colour import find_rgb
 from labelgen.production.imposition import ImpositionOptions
+from labelgen.production.outlines import glyph_outline, text_face
 from labelgen.spec import load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -151,3 +154,61 @@ def test_a_nested_sheet_places_turned_blanks_with_their_die_lines(carton: Carton
     plain = export_carton_sheet_pdf(carton, ImpositionOptions(sheet="1000x700mm"), nested=True)
     with pikepdf.open(io.BytesIO(plain)) as document:
         assert document.pages[0].obj.Contents.read_bytes().count(b"-1 0 0 -1 ") == 0
+
+
+SLUG_DAY = dt.datetime(2026, 12, 7, 9, 30, tzinfo=dt.UTC)
+
+
+def glyph_forms_called(pdf: bytes) -> set[int]:
+    """The glyph ids whose forms (`G…`) the sheet's page holds: the slug line's letters."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        xobjects = document.pages[0].obj.Resources.XObject
+        return {int(str(name)[2:]) for name in xobjects if str(name).startswith("/G")}
+
+
+def test_a_sheet_says_what_it_holds_in_a_slug_line_clear_of_the_blanks(carton: Carton) -> None:
+    options = ImpositionOptions(sheet="1000x700mm")
+    pdf = export_carton_sheet_pdf(carton, options, created_at=SLUG_DAY)
+    slug = "Trà sen Tháp Mười · reverse-tuck-end 90 × 50 × 140 mm · 6 hộp/blanks · 07/12/2026"
+    face = text_face(carton.label_set.panels[0].font_family)
+    letters = {
+        glyph.glyph_id
+        for glyph in shape_text_once(face, slug)
+        if glyph_outline(face, glyph.glyph_id)
+    }
+    assert glyph_forms_called(pdf) == letters
+    # Drawn in its band, which no blank, bleed or mark reaches.
+    imposition = impose_carton(carton, options)
+    x_mm, y_mm, width_mm, height_mm = imposition.slug_box_mm
+    for slot in imposition.slots:
+        left, top, width, height = slot.bleed_box_mm
+        assert (
+            y_mm >= top + height
+            or y_mm + height_mm <= top
+            or x_mm >= left + width
+            or x_mm + width_mm <= left
+        )
+    dpi = 100
+    raster = np.asarray(rasterise_pdf(pdf, dpi).convert("L"))
+    px = dpi / 25.4
+    band = raster[
+        round(y_mm * px) : round((y_mm + height_mm) * px),
+        round(x_mm * px) : round((x_mm + width_mm) * px),
+    ]
+    assert (band < 128).sum() > 200  # the letters
+
+
+def test_a_nested_sheet_keeps_its_slug_line_off_the_blanks(carton: Carton) -> None:
+    options = ImpositionOptions(sheet="700x1000mm")
+    pdf = export_carton_sheet_pdf(carton, options, nested=True, created_at=SLUG_DAY)
+    layout = nest(carton.dieline, 700, 1000, options.margin_mm, 3)
+    x_mm, y_mm, width_mm, height_mm = impose_carton(carton, options).slug_box_mm
+    reach_mm = 3 + 8  # the bleed, and the corner marks beyond it
+    clear = all(
+        y_mm >= blank.y_mm + carton.dieline.height_mm + reach_mm
+        or y_mm + height_mm <= blank.y_mm - reach_mm
+        or x_mm >= blank.x_mm + carton.dieline.width_mm + reach_mm
+        or x_mm + width_mm <= blank.x_mm - reach_mm
+        for blank in layout.blanks
+    )
+    assert bool(glyph_forms_called(pdf)) == clear

@@ -1,10 +1,10 @@
 """Press sheet: a Carton and a sheet choice → one PDF page with the blank stepped in a grid
-(the imposition engine's slots), the die's lines on every blank, crop marks."""
+(the imposition engine's slots), the die's lines on every blank, crop marks and a slug line."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from datetime import datetime
 
 import pikepdf
 
@@ -15,9 +15,14 @@ from labelgen.packaging.nesting import Nest, PlacedBlank, nest
 from labelgen.packaging.pdf import add_die_resources, die_line_operators, flat_page_pdf
 from labelgen.production.colour import convert_pdf_to_cmyk
 from labelgen.production.imposition import Imposition, ImpositionOptions, Mark, Slot, impose
+from labelgen.production.outlines import glyph_forms, glyph_resource_name
+from labelgen.production.stamp import CMYK_INKS, GREY_INKS, slug_line_operators
 
 MARK_STROKE_PT = 0.25
 DEFAULT_CARTON_SHEET = "1000x700mm"  # B1, the common sheet of folding-carton presses
+# A nest's corner marks: from this far outside the bleed to this far (mm).
+CORNER_MARK_GAP_MM = 3.0
+CORNER_MARK_END_MM = 8.0
 
 
 def impose_carton(carton: Carton, options: ImpositionOptions) -> Imposition:
@@ -33,11 +38,12 @@ def export_carton_sheet_pdf(
     *,
     cmyk: bool = False,
     nested: bool = False,
-    created_at: datetime | None = None,
+    created_at: dt.datetime | None = None,
 ) -> bytes:
     """One press sheet of blanks: the artwork drawn once and placed in every slot (clipped to
     the slot's bleed), each blank's cut and crease lines in `CutContour` and `Crease`, the
-    imposition's crop marks in registration (all four process plates).
+    imposition's crop marks in registration (all four process plates), and the slug line (the
+    product, the box, how many blanks, the day) under them where the blanks leave it room.
 
     `nested`: every other row turned 180° and stepped into the row above (`nesting.nest`),
     when that fits more blanks than the grid; then corner marks stand at the nest's bounds
@@ -71,6 +77,14 @@ def export_carton_sheet_pdf(
             operators = [_nested(blank, carton, height_pt) for blank in nest_layout.blanks]
             operators.append(_marks(_corner_marks(nest_layout, carton), height_pt))
             count = len(nest_layout.blanks)
+        if _slug_is_clear(imposition, carton, nest_layout):
+            day = (created_at or dt.datetime.now(dt.UTC)).date()
+            black = (CMYK_INKS if cmyk else GREY_INKS).black
+            slug, glyph_ids = slug_line_operators(
+                imposition, _slug_family(carton), black, _slug_text(carton, count, day), height_pt
+            )
+            operators.append(slug + "\n")
+            _add_glyph_forms(pdf, page, _slug_family(carton), glyph_ids)
         page.obj.Contents = pdf.make_stream("".join(operators).encode("ascii"))
         page.obj.TrimBox = page.obj.MediaBox
         title = f"{carton.spec.product.name} — {count} × {carton.dieline.package.style}"
@@ -139,8 +153,8 @@ def _corner_marks(layout: Nest, carton: Carton) -> tuple[Mark, ...]:
     top = min(blank.y_mm for blank in layout.blanks)
     right = max(blank.x_mm for blank in layout.blanks) + dieline.width_mm
     bottom = max(blank.y_mm for blank in layout.blanks) + dieline.height_mm
-    start = BLEED_MM + 3.0
-    end = start + 5.0
+    start = BLEED_MM + CORNER_MARK_GAP_MM
+    end = BLEED_MM + CORNER_MARK_END_MM
     marks = []
     for x in (left, right):
         for y in (top, bottom):
@@ -158,3 +172,50 @@ def _marks(marks: tuple[Mark, ...], sheet_height_pt: float) -> str:
         for mark in marks
     )
     return f"q {MARK_STROKE_PT} w 1 1 1 1 K {lines} S Q\n" if lines else ""
+
+
+def _slug_text(carton: Carton, count: int, day: dt.date) -> str:
+    package = carton.dieline.package
+    size = f"{package.length_mm:g} × {package.width_mm:g} × {package.depth_mm:g} mm"
+    return (
+        f"{carton.spec.product.name} · {package.style} {size} · {count} hộp/blanks · {day:%d/%m/%Y}"
+    )
+
+
+def _slug_family(carton: Carton) -> str:
+    """The carton's own typeface: its faces are all set in the brand's."""
+    return carton.label_set.panels[0].font_family
+
+
+def _slug_is_clear(imposition: Imposition, carton: Carton, layout: Nest | None) -> bool:
+    """Whether the slug line's band stays off every blank, its bleed and its marks: the grid
+    keeps the band free; nested rows may reach into it."""
+    if imposition.slug_width_mm <= 0:
+        return False
+    if layout is None:
+        return True
+    x, y, width, height = imposition.slug_box_mm
+    reach = BLEED_MM + CORNER_MARK_END_MM
+    dieline = carton.dieline
+    return all(
+        x + width <= blank.x_mm - reach
+        or x >= blank.x_mm + dieline.width_mm + reach
+        or y + height <= blank.y_mm - reach
+        or y >= blank.y_mm + dieline.height_mm + reach
+        for blank in layout.blanks
+    )
+
+
+def _add_glyph_forms(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, family: str, glyph_ids: frozenset[int]
+) -> None:
+    """The slug's glyphs as the forms `slug_line_operators` calls, in the page's resources."""
+    xobjects = page.obj.Resources.XObject
+    for glyph_id, (outline, bbox) in glyph_forms(family, sorted(glyph_ids)).items():
+        form = pdf.make_stream(
+            outline.encode("ascii"),
+            Type=pikepdf.Name.XObject,
+            Subtype=pikepdf.Name.Form,
+            BBox=list(bbox),
+        )
+        xobjects[f"/{glyph_resource_name(glyph_id)}"] = form

@@ -7,6 +7,7 @@ run's PDF: each glyph used is one small form XObject, and a line is a row of `Do
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -128,3 +129,16 @@ class _PdfPathPen:
 
 def _n(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+GlyphForms = dict[int, tuple[str, tuple[int, int, int, int]]]
+
+
+def glyph_forms(family: str, glyph_ids: Iterable[int]) -> GlyphForms:
+    """Each glyph of the family's regular face as a form's content (its outline, filled) and
+    bounding box in font units, by glyph id: what `place_glyphs` calls."""
+    face = text_face(family)
+    return {
+        glyph_id: (glyph_outline(face, glyph_id), glyph_bbox_units(face, glyph_id))
+        for glyph_id in glyph_ids
+    }

@@ -45,7 +45,7 @@ from labelgen.pipeline import check_set
 from labelgen.production import CARTON_RUN_REASON
 from labelgen.production.colour import add_output_intent, convert_pdf_to_cmyk, set_pdfx4_metadata
 from labelgen.production.imposition import Imposition, ImpositionOptions, impose
-from labelgen.production.outlines import PT_PER_MM, glyph_bbox_units, glyph_outline, text_face
+from labelgen.production.outlines import PT_PER_MM, glyph_forms
 from labelgen.production.preflight import Box, PreflightReport, preflight_pdf
 from labelgen.production.serials import (
     CHUNK_UNITS,
@@ -213,8 +213,8 @@ def run_batch(request: RunRequest, on_progress: ProgressCallback | None = None) 
         _draw_sheets(request, paths, state, writer, handle, plan, feed, slugs, started, on_progress)
         if manifest is not None:
             manifest.finish()
-        glyph_forms = _glyph_forms(geometry.family, state.get("glyph_ids", []))
-        writer.finish(shared, glyph_forms, bytes.fromhex(fingerprint[:32]))
+        forms = glyph_forms(geometry.family, state.get("glyph_ids", []))
+        writer.finish(shared, forms, bytes.fromhex(fingerprint[:32]))
         handle.flush()
         os.fsync(handle.fileno())
     finally:
@@ -509,16 +509,6 @@ def _registration_space(pdf: pikepdf.Pdf) -> pikepdf.Object:
             ]
         )
     )
-
-
-def _glyph_forms(
-    family: str, glyph_ids: list[int]
-) -> dict[int, tuple[str, tuple[int, int, int, int]]]:
-    face = text_face(family)
-    return {
-        glyph_id: (glyph_outline(face, glyph_id), glyph_bbox_units(face, glyph_id))
-        for glyph_id in glyph_ids
-    }
 
 
 # --- drawing the sheets ----------------------------------------------------------------------

@@ -130,7 +130,9 @@ def sheet_operators(plan: SheetPlan, units: list[Unit], slug: str) -> tuple[str,
     for unit in units:
         parts.append(slots[unit.slot_index].die_line)
     parts.append(plan.crop_marks)
-    slug_operators, used = _slug_operators(plan, slug, plan.sheet_height_pt)
+    slug_operators, used = slug_line_operators(
+        plan.imposition, plan.label.family, plan.inks.black, slug, plan.sheet_height_pt
+    )
     parts.append(slug_operators)
     glyph_ids |= used
     parts.append("Q")
@@ -287,16 +289,17 @@ def _crop_mark_operators(imposition: Imposition, sheet_height_pt: float) -> str:
     return f"q /{REGISTRATION_COLOUR_SPACE_NAME} CS 1 1 1 1 SCN {HAIRLINE_PT} w {lines} S Q"
 
 
-def _slug_operators(
-    plan: SheetPlan, slug: str, sheet_height_pt: float
+def slug_line_operators(
+    imposition: Imposition, family: str, black: str, slug: str, sheet_height_pt: float
 ) -> tuple[str, frozenset[int]]:
-    """The slug line in black at the imposition's place, made smaller when a long job name would
-    run past its room; none on a sheet with no room for it (a pre-cut sheet edge to edge)."""
-    imposition = plan.imposition
+    """The slug line in `black` (a fill colour's operators) at the imposition's place, made
+    smaller when a long job name would run past its room, and the glyphs it calls as forms
+    (`glyph_resource_name`); none on a sheet with no room for it (a pre-cut sheet edge to
+    edge)."""
     room_pt = imposition.slug_width_mm * PT_PER_MM
     if room_pt <= 0:
         return "", frozenset()
-    face = text_face(plan.label.family)
+    face = text_face(family)
     size_pt = imposition.slug_font_size_pt
     glyphs = shape_text_once(face, slug)
     width_pt = glyphs_width_mm(face, glyphs, size_pt) * PT_PER_MM
@@ -304,4 +307,4 @@ def _slug_operators(
     x_pt = imposition.slug_x_mm * PT_PER_MM
     baseline_pt = sheet_height_pt - imposition.slug_y_mm * PT_PER_MM
     placed = place_glyphs(face, glyphs, size_pt, x_pt, baseline_pt)
-    return f"q {plan.inks.black} {placed.operators} Q", placed.glyph_ids
+    return f"q {black} {placed.operators} Q", placed.glyph_ids
