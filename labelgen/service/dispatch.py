@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from labelgen.codes import PrintProcessName
 from labelgen.errors import (
     LabelTooComplexError,
     MalformedBodyError,
@@ -39,6 +40,14 @@ LARGE_BODY_BYTES = 64_000
 
 PoolDep = Annotated[RenderPool, Depends(get_pool)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+# The press a label is checked or drawn for, as the command line's --print-process.
+PrintProcessQuery = Annotated[
+    PrintProcessName | None,
+    Query(
+        description="the press that prints it, for the codes' print tolerance: offset, "
+        "digital, flexo or thermal-300dpi (instead of the spec's `print_process`)"
+    ),
+]
 
 
 async def read_spec_body(request: Request) -> bytes:

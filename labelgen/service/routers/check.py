@@ -8,9 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from labelgen.codes import PrintProcessName
 from labelgen.errors import RenderFailedError
-from labelgen.service.dispatch import PoolDep, SettingsDep, read_spec_body, run_job
+from labelgen.service.dispatch import (
+    PoolDep,
+    PrintProcessQuery,
+    SettingsDep,
+    read_spec_body,
+    run_job,
+)
 from labelgen.service.models import ComplianceReport
 from labelgen.service.openapi import problem_responses, spec_request_body
 from labelgen.service.problems import (
@@ -60,13 +65,7 @@ async def check_label(
     as_of: Annotated[
         dt.date | None, Query(description="check as of this date (today by default)")
     ] = None,
-    print_process: Annotated[
-        PrintProcessName | None,
-        Query(
-            description="the press that prints it, for the codes' print tolerance: offset, "
-            "digital, flexo or thermal-300dpi (instead of the spec's `print_process`)"
-        ),
-    ] = None,
+    print_process: PrintProcessQuery = None,
 ) -> JSONResponse:
     """The compliance report of the spec and of its label as laid out (200 whether or not it
     is compliant: the report says so)."""

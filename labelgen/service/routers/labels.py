@@ -19,10 +19,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from labelgen.codes import PrintProcessName
 from labelgen.errors import RenderFailedError
 from labelgen.registry.apikeys import Principal
-from labelgen.service.dispatch import PoolDep, SettingsDep, read_spec_body, run_job
+from labelgen.service.dispatch import (
+    PoolDep,
+    PrintProcessQuery,
+    SettingsDep,
+    read_spec_body,
+    run_job,
+)
 from labelgen.service.jobs import decode_body
 from labelgen.service.openapi import problem_responses, spec_request_body
 from labelgen.service.pool import RenderPool
@@ -137,13 +142,7 @@ async def render_label(
         bool,
         Query(description="a PDF in press CMYK, PDF/X-4 with its OutputIntent (PDF only)"),
     ] = False,
-    print_process: Annotated[
-        PrintProcessName | None,
-        Query(
-            description="the press that prints it, for the codes' print tolerance: offset, "
-            "digital, flexo or thermal-300dpi (instead of the spec's `print_process`)"
-        ),
-    ] = None,
+    print_process: PrintProcessQuery = None,
     view: Annotated[
         Literal["flat", "folded"],
         Query(
