@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -153,3 +154,30 @@ def test_a_write_of_this_process_keeps_nothing_in_the_cache_until_it_commits(
         assert cache.get("code") == reading
     finally:
         cache.close()
+
+
+def test_expired_readings_are_dropped_as_new_ones_are_kept(registered: Registered) -> None:
+    # Each entry is objects the garbage collector walks in its full passes: none is kept
+    # longer than it can be answered.
+    cache = ReadingCache(registered.registry.engine, max_age_s=0.01)
+    cache.open()
+    try:
+        cache.put("old", cache.generation(), UnitReading(serial_id=1))
+        time.sleep(0.05)
+        cache.put("new", cache.generation(), UnitReading(serial_id=2))
+        assert len(cache) == 1
+    finally:
+        cache.close()
+
+
+def test_the_server_keeps_what_start_up_built_out_of_the_garbage_collectors_full_passes(
+    tmp_path: Path,
+) -> None:
+    # A full pass over start-up's objects paused every scan for a tenth of a second or more
+    # (labelgen.service.app.freeze_start_up_objects).
+    settings = service_settings(render_workers=1, data_dir=tmp_path / "data")
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 0
+    # Given back to the collector when the app stops: a test process starts many.
+    assert gc.get_freeze_count() == 0
