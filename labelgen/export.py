@@ -250,7 +250,8 @@ def _finish_pdf(
         left_pt = float(page.mediabox[0]) + margin_mm * PT_PER_MM
         top_pt = float(page.mediabox[3]) - margin_mm * PT_PER_MM
         set_print_boxes(page, layout, left_pt, top_pt)
-        _add_die_line(pdf, page, layout, left_pt, top_pt)
+        add_die_line_resources(pdf, page, {"/CSCut": make_cut_contour_space(pdf)})
+        draw_over_page(pdf, page, die_line_operators(layout, left_pt, top_pt))
         return saved_print_pdf(pdf, layout.title, cmyk=cmyk, created_at=created_at)
 
 
@@ -273,21 +274,26 @@ def saved_print_pdf(
     return output.getvalue()
 
 
-def _add_die_line(
-    pdf: pikepdf.Pdf, page: pikepdf.Page, layout: Layout, left_pt: float, top_pt: float
+def add_die_line_resources(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, colour_spaces: dict[str, pikepdf.Object]
 ) -> None:
-    """Stroke the label's outline in a `CutContour` separation that the cutter reads and the
-    press never prints (overprinted, so it knocks nothing out of the artwork)."""
+    """The separations a die's lines are stroked in (`colour_spaces`, by resource name) and the
+    overprinting state `/GSCut` they are drawn under, in the page's resources: the cutter reads
+    the lines, the press never prints them, and they knock nothing out of the artwork."""
     resources = page.obj.Resources
     if "/ColorSpace" not in resources:
         resources.ColorSpace = pikepdf.Dictionary()
     if "/ExtGState" not in resources:
         resources.ExtGState = pikepdf.Dictionary()
-    resources.ColorSpace.CSCut = make_cut_contour_space(pdf)
+    for name, space in colour_spaces.items():
+        resources.ColorSpace[name] = space
     resources.ExtGState.GSCut = make_overprint_state(pdf)
-    operators = die_line_operators(layout, left_pt, top_pt)
-    # WeasyPrint's content flips the y axis and never restores it: isolate it in q/Q so the
-    # die line is drawn in plain page coordinates.
+
+
+def draw_over_page(pdf: pikepdf.Pdf, page: pikepdf.Page, operators: str) -> None:
+    """`operators`, in plain page coordinates, drawn over the page's content."""
+    # The artwork's content (WeasyPrint's) may flip the y axis and never restore it: isolate it
+    # in q/Q.
     page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
     page.contents_add(pikepdf.Stream(pdf, b"Q\n" + operators.encode("ascii")), prepend=False)
 

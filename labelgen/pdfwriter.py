@@ -931,15 +931,23 @@ def die_line_operators(layout: Layout, left_pt: float, top_pt: float) -> str:
 
 def make_cut_contour_space(pdf: pikepdf.Pdf) -> pikepdf.Object:
     """The `CutContour` separation (shown as magenta on screen), as an indirect object of `pdf`."""
+    return make_separation_space(pdf, CUT_CONTOUR, (0, 1, 0, 0))
+
+
+def make_separation_space(
+    pdf: pikepdf.Pdf, name: str, screen_cmyk: tuple[float, float, float, float]
+) -> pikepdf.Object:
+    """The spot colour `name`, shown on screen as `screen_cmyk` at full tint, as an indirect
+    object of `pdf` (a die's line: read by the cutter, never printed)."""
     return pdf.make_indirect(
         pikepdf.Array(
             [
                 pikepdf.Name.Separation,
-                pikepdf.Name(f"/{CUT_CONTOUR}"),
+                pikepdf.Name(f"/{name}"),
                 pikepdf.Name.DeviceCMYK,
                 pdf.make_indirect(
                     pikepdf.Dictionary(
-                        FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[0, 1, 0, 0], N=1
+                        FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=list(screen_cmyk), N=1
                     )
                 ),
             ]

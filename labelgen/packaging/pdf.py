@@ -13,15 +13,16 @@ import pikepdf
 from labelgen.export import (
     CUT_CONTOUR,
     PT_PER_MM,
+    add_die_line_resources,
+    draw_over_page,
     make_cut_contour_space,
-    make_overprint_state,
     saved_print_pdf,
     weasyprint_svg_page,
 )
 from labelgen.packaging.artwork import Carton
 from labelgen.packaging.flat import BLEED_MM, FlatForm, draw_flat_svg, flat_geometry
 from labelgen.packaging.structures import Dieline, Segment
-from labelgen.pdfwriter import UnsupportedDrawing, write_svg_pdf
+from labelgen.pdfwriter import UnsupportedDrawing, make_separation_space, write_svg_pdf
 from labelgen.production.colour import convert_pdf_to_cmyk
 
 CREASE = "Crease"
@@ -66,11 +67,7 @@ def export_carton_pdf(
             return left_pt + point[0] * PT_PER_MM, top_pt - point[1] * PT_PER_MM
 
         add_die_resources(pdf, page)
-        operators = die_line_operators(dieline, to_page)
-        # The artwork's content (WeasyPrint's, when it drew it) may leave the y axis flipped:
-        # isolate it in q/Q so the die's lines are drawn in plain page coordinates.
-        page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
-        page.contents_add(pikepdf.Stream(pdf, b"Q\n" + operators.encode("ascii")), prepend=False)
+        draw_over_page(pdf, page, die_line_operators(dieline, to_page))
         return saved_print_pdf(pdf, title, cmyk=cmyk, created_at=created_at)
 
 
@@ -98,9 +95,9 @@ def die_line_operators(
     dieline: Dieline, to_page: Callable[[tuple[float, float]], tuple[float, float]]
 ) -> str:
     """The die's lines as PDF operators: creases then cuts, each in its separation (named
-    /CSCrease and /CSCut in the page's resources) under the overprinting state /GSDie."""
+    /CSCrease and /CSCut in the page's resources) under the overprinting state /GSCut."""
     return (
-        f"q /GSDie gs {DIE_STROKE_PT} w 1 J 1 j\n"
+        f"q /GSCut gs {DIE_STROKE_PT} w 1 J 1 j\n"
         f"/CSCrease CS 1 SCN {_segments(dieline.creases, to_page)} S\n"
         f"/CSCut CS 1 SCN {_segments(dieline.cuts, to_page)} S\nQ\n"
     )
@@ -108,32 +105,9 @@ def die_line_operators(
 
 def add_die_resources(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
     """The two separations and the overprinting state the die's lines are drawn with."""
-    resources = page.obj.Resources
-    if "/ColorSpace" not in resources:
-        resources.ColorSpace = pikepdf.Dictionary()
-    if "/ExtGState" not in resources:
-        resources.ExtGState = pikepdf.Dictionary()
-    resources.ColorSpace.CSCut = make_cut_contour_space(pdf)
-    resources.ColorSpace.CSCrease = _crease_space(pdf)
-    resources.ExtGState.GSDie = make_overprint_state(pdf)
-
-
-def _crease_space(pdf: pikepdf.Pdf) -> pikepdf.Object:
-    """The `Crease` separation (cyan on screen), read by the die-maker and never printed."""
-    return pdf.make_indirect(
-        pikepdf.Array(
-            [
-                pikepdf.Name.Separation,
-                pikepdf.Name(f"/{CREASE}"),
-                pikepdf.Name.DeviceCMYK,
-                pdf.make_indirect(
-                    pikepdf.Dictionary(
-                        FunctionType=2, Domain=[0, 1], C0=[0, 0, 0, 0], C1=[1, 0, 0, 0], N=1
-                    )
-                ),
-            ]
-        )
-    )
+    # Crease is shown cyan on screen; like CutContour it is read by the die-maker, never printed.
+    crease = make_separation_space(pdf, CREASE, (1, 0, 0, 0))
+    add_die_line_resources(pdf, page, {"/CSCut": make_cut_contour_space(pdf), "/CSCrease": crease})
 
 
 def _segments(
