@@ -875,24 +875,25 @@ def _to_unicode(glyph_text: ToUnicodeText) -> bytes:
 
 def _image_object(pdf: pikepdf.Pdf, data_uri: str) -> pikepdf.Object:
     streams = _image_streams(data_uri)
-    width, height = streams.size
-    image = pikepdf.Stream(pdf, streams.colour)
-    image.Type = pikepdf.Name.XObject
-    image.Subtype = pikepdf.Name.Image
-    image.Width, image.Height = width, height
-    image.ColorSpace = pikepdf.Name.DeviceRGB
-    image.BitsPerComponent = 8
-    image.Filter = pikepdf.Name.FlateDecode
+    image = _image_stream(pdf, streams.colour, streams.size, pikepdf.Name.DeviceRGB)
     if streams.alpha is not None:
-        mask = pikepdf.Stream(pdf, streams.alpha)
-        mask.Type = pikepdf.Name.XObject
-        mask.Subtype = pikepdf.Name.Image
-        mask.Width, mask.Height = width, height
-        mask.ColorSpace = pikepdf.Name.DeviceGray
-        mask.BitsPerComponent = 8
-        mask.Filter = pikepdf.Name.FlateDecode
+        mask = _image_stream(pdf, streams.alpha, streams.size, pikepdf.Name.DeviceGray)
         image.SMask = pdf.make_indirect(mask)
     return pdf.make_indirect(image)
+
+
+def _image_stream(
+    pdf: pikepdf.Pdf, deflated: bytes, size: tuple[int, int], colour_space: pikepdf.Name
+) -> pikepdf.Stream:
+    """An 8-bit image XObject of `size` pixels whose samples are `deflated`."""
+    image = pikepdf.Stream(pdf, deflated)
+    image.Type = pikepdf.Name.XObject
+    image.Subtype = pikepdf.Name.Image
+    image.Width, image.Height = size
+    image.ColorSpace = colour_space
+    image.BitsPerComponent = 8
+    image.Filter = pikepdf.Name.FlateDecode
+    return image
 
 
 # --- what every print PDF of the project shares: boxes, die line, subset tags -------------------
