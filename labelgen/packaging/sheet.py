@@ -80,11 +80,13 @@ def export_carton_sheet_pdf(
         if _slug_is_clear(imposition, carton, nest_layout):
             day = (created_at or dt.datetime.now(dt.UTC)).date()
             black = (CMYK_INKS if cmyk else GREY_INKS).black
+            # The carton's own typeface: its faces are all set in the brand's.
+            family = carton.label_set.panels[0].font_family
             slug, glyph_ids = slug_line_operators(
-                imposition, _slug_family(carton), black, _slug_text(carton, count, day), height_pt
+                imposition, family, black, _slug_text(carton, count, day), height_pt
             )
             operators.append(slug + "\n")
-            _add_glyph_forms(pdf, page, _slug_family(carton), glyph_ids)
+            _add_glyph_forms(pdf, page, family, glyph_ids)
         page.obj.Contents = pdf.make_stream("".join(operators).encode("ascii"))
         page.obj.TrimBox = page.obj.MediaBox
         title = f"{carton.spec.product.name} — {count} × {carton.dieline.package.style}"
@@ -180,11 +182,6 @@ def _slug_text(carton: Carton, count: int, day: dt.date) -> str:
     return (
         f"{carton.spec.product.name} · {package.style} {size} · {count} hộp/blanks · {day:%d/%m/%Y}"
     )
-
-
-def _slug_family(carton: Carton) -> str:
-    """The carton's own typeface: its faces are all set in the brand's."""
-    return carton.label_set.panels[0].font_family
 
 
 def _slug_is_clear(imposition: Imposition, carton: Carton, layout: Nest | None) -> bool:
